@@ -1,0 +1,143 @@
+package chain
+
+import (
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"sync"
+)
+
+// Address is a wallet's public name: the lowercase hex of its RSA public key
+// in DER SubjectPublicKeyInfo form (the original Pycotr's format).
+type Address string
+
+// KeyBits is the size of generated keys; MinKeyBits the smallest accepted.
+const (
+	KeyBits    = 2048
+	MinKeyBits = 1024
+)
+
+// GenerateKey makes a new 2048-bit RSA wallet key.
+func GenerateKey() (*rsa.PrivateKey, error) {
+	k, err := rsa.GenerateKey(rand.Reader, KeyBits)
+	if err != nil {
+		return nil, fmt.Errorf("generate RSA key: %w", err)
+	}
+	return k, nil
+}
+
+// AddressOf returns the address of a public key.
+func AddressOf(pub *rsa.PublicKey) Address {
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil { // cannot happen for a valid *rsa.PublicKey
+		panic(fmt.Sprintf("marshal RSA public key: %v", err))
+	}
+	return Address(hex.EncodeToString(der))
+}
+
+// EncodePrivateKey returns the hex DER PKCS#1 form of a private key (the
+// original's wire format, used only on the compatibility path).
+func EncodePrivateKey(k *rsa.PrivateKey) string {
+	return hex.EncodeToString(x509.MarshalPKCS1PrivateKey(k))
+}
+
+// ParsePrivateKey reads a hex DER PKCS#1 RSA private key.
+func ParsePrivateKey(s string) (*rsa.PrivateKey, error) {
+	der, err := hex.DecodeString(strings.TrimSpace(s))
+	if err != nil {
+		return nil, fmt.Errorf("private key hex: %w", ErrBadPrivateKey)
+	}
+	k, err := x509.ParsePKCS1PrivateKey(der)
+	if err != nil {
+		return nil, fmt.Errorf("private key DER: %w", ErrBadPrivateKey)
+	}
+	if k.N.BitLen() < MinKeyBits {
+		return nil, fmt.Errorf("private key of %d bits: %w", k.N.BitLen(), ErrWeakKey)
+	}
+	return k, nil
+}
+
+// keyCache remembers parsed public keys: parsing DER costs more than an
+// RSA verification, and the same wallets sign again and again.
+var keyCache = struct {
+	sync.RWMutex
+	m map[Address]*rsa.PublicKey
+}{m: make(map[Address]*rsa.PublicKey)}
+
+const keyCacheMax = 1 << 16
+
+// ParseAddress checks an address and returns its public key.
+func ParseAddress(a Address) (*rsa.PublicKey, error) {
+	keyCache.RLock()
+	pub, ok := keyCache.m[a]
+	keyCache.RUnlock()
+	if ok {
+		return pub, nil
+	}
+	if a == "" || strings.ToLower(string(a)) != string(a) {
+		return nil, fmt.Errorf("address %s: %w", short(string(a)), ErrBadAddress)
+	}
+	der, err := hex.DecodeString(string(a))
+	if err != nil {
+		return nil, fmt.Errorf("address %s: %w", short(string(a)), ErrBadAddress)
+	}
+	k, err := x509.ParsePKIXPublicKey(der)
+	if err != nil {
+		return nil, fmt.Errorf("address %s: %w", short(string(a)), ErrBadAddress)
+	}
+	pub, ok = k.(*rsa.PublicKey)
+	if !ok {
+		return nil, fmt.Errorf("address %s is not RSA: %w", short(string(a)), ErrBadAddress)
+	}
+	if pub.N.BitLen() < MinKeyBits {
+		return nil, fmt.Errorf("address of %d bits: %w", pub.N.BitLen(), ErrWeakKey)
+	}
+	keyCache.Lock()
+	if len(keyCache.m) >= keyCacheMax {
+		clear(keyCache.m)
+	}
+	keyCache.m[a] = pub
+	keyCache.Unlock()
+	return pub, nil
+}
+
+// SignBytes signs msg with RSASSA-PKCS1-v1_5 over SHA-256 and returns the
+// signature as lowercase hex.
+func SignBytes(k *rsa.PrivateKey, msg []byte) (string, error) {
+	d := sha256.Sum256(msg)
+	sig, err := rsa.SignPKCS1v15(nil, k, crypto.SHA256, d[:])
+	if err != nil {
+		return "", fmt.Errorf("sign: %w", err)
+	}
+	return hex.EncodeToString(sig), nil
+}
+
+// VerifyBytes checks a hex signature made by the key behind addr over msg.
+func VerifyBytes(addr Address, msg []byte, sigHex string) error {
+	pub, err := ParseAddress(addr)
+	if err != nil {
+		return err
+	}
+	sig, err := hex.DecodeString(sigHex)
+	if err != nil || len(sig) == 0 {
+		return ErrSigEncoding
+	}
+	d := sha256.Sum256(msg)
+	if err := rsa.VerifyPKCS1v15(pub, crypto.SHA256, d[:], sig); err != nil {
+		return ErrBadSignature
+	}
+	return nil
+}
+
+// short abbreviates long hex strings in error messages.
+func short(s string) string {
+	if len(s) <= 16 {
+		return s
+	}
+	return s[:8] + "…" + s[len(s)-8:]
+}

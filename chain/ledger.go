@@ -1,0 +1,148 @@
+package chain
+
+import (
+	"fmt"
+	"maps"
+)
+
+// TxLocation says where a confirmed transaction is.
+type TxLocation struct {
+	Height uint64
+	Block  Hash
+}
+
+// Ledger is the state of the best chain: every balance, everything minted,
+// and where each confirmed transaction id sits. Connecting a block applies
+// its transactions; disconnecting applies them in reverse, exactly.
+type Ledger struct {
+	balances map[Address]int64
+	minted   int64
+	txs      map[string]TxLocation
+}
+
+// NewLedger returns an empty ledger.
+func NewLedger() *Ledger {
+	return &Ledger{balances: make(map[Address]int64), txs: make(map[string]TxLocation)}
+}
+
+// Balance returns an address's confirmed balance: a map look-up.
+func (l *Ledger) Balance(a Address) int64 { return l.balances[a] }
+
+// Minted is the total ever created by rewards and card purchases.
+func (l *Ledger) Minted() int64 { return l.minted }
+
+// Accounts is the number of addresses with a non-zero balance.
+func (l *Ledger) Accounts() int { return len(l.balances) }
+
+// TxLocation finds a confirmed transaction.
+func (l *Ledger) TxLocation(id string) (TxLocation, bool) {
+	loc, ok := l.txs[id]
+	return loc, ok
+}
+
+// CheckInvariant verifies that the balances add up to what was minted and
+// that none is negative.
+func (l *Ledger) CheckInvariant() error {
+	var sum int64
+	for a, v := range l.balances {
+		if v < 0 {
+			return fmt.Errorf("ledger: %s has negative balance %d", short(string(a)), v)
+		}
+		sum += v
+	}
+	if sum != l.minted {
+		return fmt.Errorf("ledger: balances sum to %d, minted %d", sum, l.minted)
+	}
+	return nil
+}
+
+// Equal reports whether two ledgers hold the same state.
+func (l *Ledger) Equal(o *Ledger) bool {
+	return l.minted == o.minted && maps.Equal(l.balances, o.balances) && maps.Equal(l.txs, o.txs)
+}
+
+func (l *Ledger) add(a Address, v int64) {
+	n := l.balances[a] + v
+	if n == 0 {
+		delete(l.balances, a)
+	} else {
+		l.balances[a] = n
+	}
+}
+
+// connect applies a block whose sanity is already checked. It checks the
+// stateful rules (no replayed id, no overspend) and applies nothing if one
+// fails.
+func (l *Ledger) connect(b *Block, hash Hash) error {
+	if err := l.checkConnect(b); err != nil {
+		return err
+	}
+	loc := TxLocation{Height: b.Header.Height, Block: hash}
+	for i := range b.Txs {
+		tx := &b.Txs[i]
+		l.txs[tx.ID] = loc
+		switch tx.Type {
+		case TxReward:
+			fees := b.Fees()
+			l.minted += tx.Amount - fees
+			l.add(tx.To, tx.Amount)
+		case TxMint:
+			l.minted += tx.Amount
+			l.add(tx.From, -tx.Fee)
+			l.add(tx.To, tx.Amount)
+		case TxTransfer:
+			l.add(tx.From, -(tx.Amount + tx.Fee))
+			l.add(tx.To, tx.Amount)
+		}
+	}
+	return nil
+}
+
+// checkConnect checks the block's transactions in order against the
+// ledger: ids new to the chain, and every sender able to pay at its turn.
+// Fees reach the miner only through the reward, so a fee paid in the block
+// is not spendable in the same block except by the reward itself.
+func (l *Ledger) checkConnect(b *Block) error {
+	delta := make(map[Address]int64)
+	bal := func(a Address) int64 { return l.balances[a] + delta[a] }
+	for i := range b.Txs {
+		tx := &b.Txs[i]
+		if _, dup := l.txs[tx.ID]; dup {
+			return fmt.Errorf("tx %s: %w", tx.ID, ErrDuplicateTx)
+		}
+		switch tx.Type {
+		case TxMint:
+			if bal(tx.From)+tx.Amount < tx.Fee {
+				return fmt.Errorf("tx %s: %w", tx.ID, ErrInsufficientFund)
+			}
+			delta[tx.To] += tx.Amount - tx.Fee
+		case TxTransfer:
+			if bal(tx.From) < tx.Amount+tx.Fee {
+				return fmt.Errorf("tx %s: %w", tx.ID, ErrInsufficientFund)
+			}
+			delta[tx.From] -= tx.Amount + tx.Fee
+			delta[tx.To] += tx.Amount
+		}
+	}
+	return nil
+}
+
+// disconnect reverses connect for the tip block.
+func (l *Ledger) disconnect(b *Block) {
+	for i := len(b.Txs) - 1; i >= 0; i-- {
+		tx := &b.Txs[i]
+		delete(l.txs, tx.ID)
+		switch tx.Type {
+		case TxReward:
+			l.minted -= tx.Amount - b.Fees()
+			l.add(tx.To, -tx.Amount)
+		case TxMint:
+			l.minted -= tx.Amount
+			l.add(tx.To, -tx.Amount)
+			l.add(tx.From, tx.Fee)
+		case TxTransfer:
+			l.add(tx.To, -tx.Amount)
+			l.add(tx.From, tx.Amount+tx.Fee)
+		}
+	}
+}

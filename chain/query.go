@@ -1,0 +1,224 @@
+package chain
+
+// Read-only views of the chain, each under the read lock.
+
+// Balance returns an address's confirmed balance in O(1).
+func (c *Chain) Balance(a Address) int64 {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.ledger.Balance(a)
+}
+
+// Spendable returns the confirmed balance less pending debits.
+func (c *Chain) Spendable(a Address) int64 {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.pool.spendable(c.ledger, a)
+}
+
+// Height returns the best chain's height.
+func (c *Chain) Height() uint64 {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return uint64(len(c.main) - 1)
+}
+
+// HasBlock reports whether a block is in the tree or held as an orphan.
+func (c *Chain) HasBlock(h Hash) bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	_, ok := c.index[h]
+	return ok || c.orphans.has(h)
+}
+
+// HasTx reports whether a transaction id is pending or on the best chain.
+func (c *Chain) HasTx(id string) bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.dupLocked(id) != nil
+}
+
+// BlockByHash returns a block of the tree and whether it is on the best
+// chain.
+func (c *Chain) BlockByHash(h Hash) (b *Block, onMain bool, ok bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	n, ok := c.index[h]
+	if !ok {
+		return nil, false, false
+	}
+	return n.block, c.onMainLocked(n), true
+}
+
+func (c *Chain) onMainLocked(n *blockNode) bool {
+	return n.height < uint64(len(c.main)) && c.main[n.height] == n
+}
+
+// BlockAt returns the best chain's block at a height.
+func (c *Chain) BlockAt(height uint64) (*Block, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if height >= uint64(len(c.main)) {
+		return nil, false
+	}
+	return c.main[height].block, true
+}
+
+// Blocks returns up to limit best-chain blocks from height from.
+func (c *Chain) Blocks(from uint64, limit int) []*Block {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	var out []*Block
+	for h := from; h < uint64(len(c.main)) && len(out) < limit; h++ {
+		out = append(out, c.main[h].block)
+	}
+	return out
+}
+
+// TxState says where a transaction is.
+type TxState int
+
+const (
+	TxUnknown TxState = iota
+	TxPending
+	TxConfirmed
+)
+
+// FindTx looks a transaction up in the mempool and on the best chain.
+func (c *Chain) FindTx(id string) (Tx, TxState, TxLocation) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if e, ok := c.pool.entries[id]; ok {
+		return e.tx, TxPending, TxLocation{}
+	}
+	loc, ok := c.ledger.TxLocation(id)
+	if !ok {
+		return Tx{}, TxUnknown, TxLocation{}
+	}
+	for _, tx := range c.main[loc.Height].block.Txs {
+		if tx.ID == id {
+			return tx, TxConfirmed, loc
+		}
+	}
+	return Tx{}, TxUnknown, TxLocation{}
+}
+
+// Pending returns the mempool's transactions in priority order (fee, then
+// arrival).
+func (c *Chain) Pending() []Tx {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	es := c.pool.byPriority()
+	out := make([]Tx, len(es))
+	for i, e := range es {
+		out[i] = e.tx
+	}
+	return out
+}
+
+// MempoolStats returns the mempool's count and bytes.
+func (c *Chain) MempoolStats() (count, bytes int) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.pool.Len(), c.pool.Bytes()
+}
+
+// Orphans is the number of blocks waiting for their parent.
+func (c *Chain) Orphans() int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.orphans.len()
+}
+
+// Recipients lists every address that received anything on the best chain,
+// in order of first appearance (the original's get_wallets).
+func (c *Chain) Recipients() []Address {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	seen := make(map[Address]struct{})
+	var out []Address
+	for _, n := range c.main {
+		for _, tx := range n.block.Txs {
+			if _, ok := seen[tx.To]; !ok && tx.To != "" {
+				seen[tx.To] = struct{}{}
+				out = append(out, tx.To)
+			}
+		}
+	}
+	return out
+}
+
+// CheckInvariant verifies the ledger invariant on the best chain.
+func (c *Chain) CheckInvariant() error {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.ledger.CheckInvariant()
+}
+
+// RebuildLedger replays the best chain from genesis into a fresh ledger
+// and reports whether it equals the incrementally kept one.
+func (c *Chain) RebuildLedger() (equal bool, err error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	l := NewLedger()
+	for _, n := range c.main {
+		if err := l.connect(n.block, n.hash); err != nil {
+			return false, err
+		}
+	}
+	return l.Equal(c.ledger), nil
+}
+
+// Locator lists best-chain hashes from the tip back to genesis, one apart
+// for the first ten, then doubling the step: a peer finds the newest hash
+// it shares with us in O(log height) entries.
+func (c *Chain) Locator() []Hash {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	var loc []Hash
+	step := uint64(1)
+	h := uint64(len(c.main) - 1)
+	for {
+		loc = append(loc, c.main[h].hash)
+		if h == 0 {
+			break
+		}
+		if len(loc) >= 10 {
+			step *= 2
+		}
+		if h < step {
+			h = 0
+		} else {
+			h -= step
+		}
+	}
+	return loc
+}
+
+// BlocksAfter answers a peer's locator: the best-chain blocks after the
+// newest locator hash on our best chain (after genesis if none), at most
+// maxBlocks and, beyond the first block, maxBytes. more says whether blocks
+// remain after the page.
+func (c *Chain) BlocksAfter(locator []Hash, maxBlocks, maxBytes int) (blocks []*Block, more bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	start := uint64(1)
+	for _, h := range locator {
+		if n, ok := c.index[h]; ok && c.onMainLocked(n) {
+			start = n.height + 1
+			break
+		}
+	}
+	size := 0
+	h := start
+	for ; h < uint64(len(c.main)) && len(blocks) < maxBlocks; h++ {
+		b := c.main[h].block
+		s := b.Size()
+		if len(blocks) > 0 && size+s > maxBytes {
+			break
+		}
+		size += s
+		blocks = append(blocks, b)
+	}
+	return blocks, h < uint64(len(c.main))
+}

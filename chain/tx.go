@@ -1,0 +1,137 @@
+package chain
+
+import (
+	"crypto/rsa"
+	"crypto/sha256"
+	"strconv"
+
+	"github.com/google/uuid"
+)
+
+// TxType names the three kinds of transaction.
+type TxType string
+
+const (
+	// TxTransfer moves Amount from From to To, signed by From.
+	TxTransfer TxType = "transfer"
+	// TxMint is the original's card purchase: From == To, signed by that
+	// wallet, credits Amount. Card holds the masked card and its digest.
+	TxMint TxType = "mint"
+	// TxReward is the coinbase: first and only one per block, unsigned,
+	// pays the block reward plus the block's fees to the miner (To).
+	TxReward TxType = "reward"
+)
+
+// MaxAmount bounds a single amount or fee, far above any learning use, so
+// that sums over a block can never overflow int64.
+const MaxAmount = int64(1) << 50
+
+// SigningVersion is the first line of the signing bytes.
+const SigningVersion = "pycotr-tx-v1"
+
+// Tx is a transaction. Its JSON form is the wire form on NATS and on the
+// v1 HTTP API.
+type Tx struct {
+	Type      TxType  `json:"type"`
+	ID        string  `json:"id"` // lowercase canonical UUID, chosen by the client
+	From      Address `json:"from,omitempty"`
+	To        Address `json:"to"`
+	Amount    int64   `json:"amount"`
+	Fee       int64   `json:"fee"`
+	Card      *Card   `json:"card,omitempty"`
+	Signature string  `json:"signature,omitempty"` // hex RSASSA-PKCS1-v1_5/SHA-256
+}
+
+// SigningBytes is the canonical byte string a wallet signs: one
+// "name:value\n" line per protected field, in this fixed order, after a
+// version line. docs/PROTOCOL.md specifies it for other implementations.
+func (tx *Tx) SigningBytes() []byte {
+	b := make([]byte, 0, 96+len(tx.From)+len(tx.To))
+	b = append(b, SigningVersion...)
+	b = append(b, '\n')
+	line := func(name, v string) {
+		b = append(b, name...)
+		b = append(b, ':')
+		b = append(b, v...)
+		b = append(b, '\n')
+	}
+	line("type", string(tx.Type))
+	line("id", tx.ID)
+	line("from", string(tx.From))
+	line("to", string(tx.To))
+	line("amount", strconv.FormatInt(tx.Amount, 10))
+	line("fee", strconv.FormatInt(tx.Fee, 10))
+	var c Card
+	if tx.Card != nil {
+		c = *tx.Card
+	}
+	line("card_masked", c.Masked)
+	line("card_expiry", c.Expiry)
+	line("card_holder", c.Holder)
+	line("card_digest", c.Digest)
+	return b
+}
+
+// Hash identifies the transaction's exact content, signature included; it
+// is the merkle leaf.
+func (tx *Tx) Hash() Hash {
+	b := tx.SigningBytes()
+	b = append(b, "signature:"...)
+	b = append(b, tx.Signature...)
+	b = append(b, '\n')
+	return sha256.Sum256(b)
+}
+
+// Size is the transaction's size for block and mempool limits: its
+// signing bytes plus its signature.
+func (tx *Tx) Size() int {
+	return len(tx.SigningBytes()) + len(tx.Signature) + len("signature:\n")
+}
+
+// Sign sets the signature with the sender's key.
+func (tx *Tx) Sign(k *rsa.PrivateKey) error {
+	sig, err := SignBytes(k, tx.SigningBytes())
+	if err != nil {
+		return err
+	}
+	tx.Signature = sig
+	return nil
+}
+
+// NewTxID returns a fresh lowercase canonical UUID.
+func NewTxID() string { return uuid.NewString() }
+
+// NewTransfer builds and signs a transfer. An empty id gets a new UUID.
+func NewTransfer(k *rsa.PrivateKey, to Address, amount, fee int64, id string) (Tx, error) {
+	if id == "" {
+		id = NewTxID()
+	}
+	tx := Tx{Type: TxTransfer, ID: id, From: AddressOf(&k.PublicKey), To: to, Amount: amount, Fee: fee}
+	return tx, tx.Sign(k)
+}
+
+// NewMint builds and signs a card purchase crediting the key's own wallet.
+func NewMint(k *rsa.PrivateKey, card Card, amount, fee int64, id string) (Tx, error) {
+	if id == "" {
+		id = NewTxID()
+	}
+	a := AddressOf(&k.PublicKey)
+	tx := Tx{Type: TxMint, ID: id, From: a, To: a, Amount: amount, Fee: fee, Card: &card}
+	return tx, tx.Sign(k)
+}
+
+// NewReward builds a coinbase paying amount to the miner.
+func NewReward(miner Address, amount int64) Tx {
+	return Tx{Type: TxReward, ID: NewTxID(), To: miner, Amount: amount}
+}
+
+// debit returns what the transaction takes from its sender's balance.
+func (tx *Tx) debit() int64 {
+	switch tx.Type {
+	case TxTransfer:
+		return tx.Amount + tx.Fee
+	case TxMint:
+		return tx.Fee
+	}
+	return 0
+}
