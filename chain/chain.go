@@ -115,10 +115,10 @@ func (c *Chain) TipChanged() <-chan struct{} {
 type Status int
 
 const (
-	StatusSideBranch Status = iota + 1 // stored; the best chain did not change
-	StatusOrphan                       // stored until its parent arrives
-	StatusExtended                     // the best chain grew
-	StatusReorganized                  // the best chain switched branches
+	StatusSideBranch  Status = iota + 1 // stored; the best chain did not change
+	StatusOrphan                        // stored until its parent arrives
+	StatusExtended                      // the best chain grew
+	StatusReorganized                   // the best chain switched branches
 )
 
 func (s Status) String() string {
@@ -177,6 +177,12 @@ func (c *Chain) ProcessBlock(b *Block) (Outcome, error) {
 	oldTip := c.main[len(c.main)-1]
 	parent, ok := c.index[b.Header.PrevHash]
 	if !ok {
+		if b.Header.Height == 1 {
+			// The only block at height 0 is the genesis, which is known:
+			// this block names no possible parent.
+			return Outcome{Hash: hash, Tip: c.tipLocked()}, fmt.Errorf("block %s: prev %s at height 1: %w",
+				hash.Short(), b.Header.PrevHash.Short(), ErrBadPrevHash)
+		}
 		c.orphans.add(hash, b)
 		return Outcome{Status: StatusOrphan, Hash: hash, MissingParent: c.orphans.missingRoot(hash), Tip: c.tipLocked()}, nil
 	}
@@ -264,7 +270,7 @@ func medianTimePast(n *blockNode) int64 {
 func (c *Chain) reorganizeLocked(target *blockNode, out *Outcome) error {
 	var branch []*blockNode
 	fork := target
-	for ; c.main[fork.height] != fork; fork = fork.parent {
+	for ; fork.height >= uint64(len(c.main)) || c.main[fork.height] != fork; fork = fork.parent {
 		branch = append(branch, fork)
 	}
 	slices.Reverse(branch)

@@ -3,6 +3,7 @@ package chain
 import (
 	"fmt"
 	"maps"
+	"math"
 )
 
 // TxLocation says where a confirmed transaction is.
@@ -105,11 +106,25 @@ func (l *Ledger) connect(b *Block, hash Hash) error {
 func (l *Ledger) checkConnect(b *Block) error {
 	delta := make(map[Address]int64)
 	bal := func(a Address) int64 { return l.balances[a] + delta[a] }
+	// Every balance is non-negative and they sum to minted, so bounding
+	// minted by MaxInt64 keeps every balance and every sum from overflowing.
+	minted := l.minted
 	for i := range b.Txs {
 		tx := &b.Txs[i]
 		if _, dup := l.txs[tx.ID]; dup {
 			return fmt.Errorf("tx %s: %w", tx.ID, ErrDuplicateTx)
 		}
+		var created int64
+		switch tx.Type {
+		case TxReward:
+			created = tx.Amount - b.Fees()
+		case TxMint:
+			created = tx.Amount
+		}
+		if created > math.MaxInt64-minted {
+			return fmt.Errorf("tx %s: total supply would overflow: %w", tx.ID, ErrAmountOverflow)
+		}
+		minted += created
 		switch tx.Type {
 		case TxMint:
 			if bal(tx.From)+tx.Amount < tx.Fee {

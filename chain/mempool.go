@@ -65,7 +65,7 @@ func (m *Mempool) add(l *Ledger, tx *Tx) error {
 	// Make room by evicting strictly cheaper entries.
 	var evict []*poolEntry
 	count, bytes := len(m.entries)+1, m.bytes+size
-	for i := 0; (count > m.limits.MaxTxs || bytes > m.limits.MaxBytes); i++ {
+	for i := 0; count > m.limits.MaxTxs || bytes > m.limits.MaxBytes; i++ {
 		e := m.cheap.nth(i)
 		if e == nil || e.tx.Fee >= tx.Fee {
 			return ErrMempoolFull
@@ -80,7 +80,9 @@ func (m *Mempool) add(l *Ledger, tx *Tx) error {
 	m.seq++
 	e := &poolEntry{tx: *tx, size: size, seq: m.seq}
 	m.entries[tx.ID] = e
-	m.pending[tx.From] += tx.debit()
+	if d := tx.debit(); d != 0 {
+		m.pending[tx.From] += d
+	}
 	m.bytes += size
 	heap.Push(&m.cheap, e)
 	return nil

@@ -21,7 +21,7 @@ func DefaultParams() Params {
 		Reward:          10,
 		Bits:            16,
 		MaxBlockTxs:     2000,
-		MaxBlockBytes:   2 << 20,
+		MaxBlockBytes:   1 << 20,
 		MaxTxBytes:      8 << 10,
 		MaxFutureMillis: 2 * 60 * 60 * 1000,
 		GenesisMessage:  "Pycotr genesis block: every chain starts somewhere",

@@ -2,6 +2,7 @@ package chain
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/google/uuid"
 )
@@ -31,7 +32,10 @@ func checkTxForm(tx *Tx, p *Params) error {
 	if tx.Fee < 0 {
 		return ErrBadFee
 	}
-	if tx.Amount > MaxAmount || tx.Fee > MaxAmount {
+	// A reward's amount is the subsidy plus the block's fees, fixed exactly
+	// by the block rule (whose sum is overflow-checked), so it may exceed
+	// MaxAmount; every other amount and fee is bounded.
+	if (tx.Amount > MaxAmount && tx.Type != TxReward) || tx.Fee > MaxAmount {
 		return ErrAmountOverflow
 	}
 	if p.MaxTxBytes > 0 && tx.Size() > p.MaxTxBytes {
@@ -144,6 +148,9 @@ func CheckBlockSanity(b *Block, p *Params, nowMillis int64) error {
 			return err
 		}
 		if i > 0 {
+			if fees > math.MaxInt64-p.Reward-tx.Fee {
+				return fmt.Errorf("block fees: %w", ErrAmountOverflow)
+			}
 			fees += tx.Fee
 		}
 	}

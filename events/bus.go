@@ -1,0 +1,436 @@
+package events
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/micro"
+
+	"github.com/pycotr/pycotr/chain"
+)
+
+// ServiceName is the NATS micro service every node registers; one instance
+// per node, so `nats micro ls` lists the nodes.
+const ServiceName = "pycotr-node"
+
+// ServiceVersion is the micro service's semantic version.
+const ServiceVersion = "1.0.0"
+
+// Drop reasons, as counted in metrics.
+const (
+	DropTooLarge     = "too-large"
+	DropDecode       = "decode"
+	DropVersion      = "version"
+	DropNoHeader     = "missing-header"
+	DropSlowConsumer = "slow-consumer"
+)
+
+// BusConfig configures a node's connection to NATS.
+type BusConfig struct {
+	Servers  []string // external server URLs (first preferred, the others fail-over)
+	Embedded *Server  // used, in-process, when Servers is empty
+	NodeID   string   // sent in Pycotr-Node; "" for a client that is not a node
+	Name     string   // connection name, shown by the server
+	Subjects Subjects
+	Logger   *slog.Logger
+	// OnConnState, if set, is called on disconnect (false) and reconnect (true).
+	OnConnState func(connected bool)
+	// OnDrop, if set, is called for each inbound message dropped before it
+	// reached a handler, with the subject and one of the Drop reasons.
+	OnDrop func(subject, reason string)
+}
+
+// Bus is one node's NATS connection and everything it does with it.
+type Bus struct {
+	cfg  BusConfig
+	nc   *nats.Conn
+	log  *slog.Logger
+	subs []*nats.Subscription
+
+	mu  sync.Mutex
+	svc micro.Service
+}
+
+// Connect opens the connection: named after the node, no echo of its own
+// messages, reconnecting forever with backoff.
+func Connect(cfg BusConfig) (*Bus, error) {
+	if cfg.Subjects.Prefix == "" {
+		cfg.Subjects.Prefix = DefaultPrefix
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	b := &Bus{cfg: cfg, log: cfg.Logger}
+	opts := []nats.Option{
+		nats.Name(cfg.Name),
+		nats.NoEcho(),
+		nats.MaxReconnects(-1),
+		nats.RetryOnFailedConnect(true),
+		nats.CustomReconnectDelay(func(attempts int) time.Duration {
+			return min(time.Duration(attempts+1)*100*time.Millisecond, 2*time.Second)
+		}),
+		nats.ReconnectBufSize(32 << 20),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			b.log.Warn("nats disconnected", "err", err)
+			if cfg.OnConnState != nil {
+				cfg.OnConnState(false)
+			}
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) {
+			b.log.Info("nats reconnected", "server", nc.ConnectedUrlRedacted())
+			if cfg.OnConnState != nil {
+				cfg.OnConnState(true)
+			}
+		}),
+		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
+			if errors.Is(err, nats.ErrSlowConsumer) && sub != nil {
+				b.drop(sub.Subject, DropSlowConsumer)
+				return
+			}
+			b.log.Warn("nats async error", "err", err)
+		}),
+	}
+	url := ""
+	switch {
+	case len(cfg.Servers) > 0:
+		for i, s := range cfg.Servers {
+			if i > 0 {
+				url += ","
+			}
+			url += s
+		}
+	case cfg.Embedded != nil:
+		opts = append(opts, nats.InProcessServer(cfg.Embedded.inProcess()))
+	default:
+		return nil, errors.New("nats: no server URL and no embedded server")
+	}
+	nc, err := nats.Connect(url, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("nats connect %s: %w", url, err)
+	}
+	b.nc = nc
+	return b, nil
+}
+
+// Connected reports whether the connection is up.
+func (b *Bus) Connected() bool { return b.nc.IsConnected() }
+
+// MaxPayload is the server's max payload, 0 while never connected.
+func (b *Bus) MaxPayload() int64 { return b.nc.MaxPayload() }
+
+// Subjects returns the subject names in use.
+func (b *Bus) Subjects() Subjects { return b.cfg.Subjects }
+
+func (b *Bus) drop(subject, reason string) {
+	b.log.Debug("dropped message", "subject", subject, "reason", reason)
+	if b.cfg.OnDrop != nil {
+		b.cfg.OnDrop(subject, reason)
+	}
+}
+
+func (b *Bus) header() nats.Header {
+	h := nats.Header{}
+	h.Set(HeaderVersion, ProtocolVersion)
+	if b.cfg.NodeID != "" {
+		h.Set(HeaderNode, b.cfg.NodeID)
+	}
+	return h
+}
+
+func (b *Bus) publish(subject string, v any) error {
+	data, err := Encode(v)
+	if err != nil {
+		return err
+	}
+	if err := b.nc.PublishMsg(&nats.Msg{Subject: subject, Data: data, Header: b.header()}); err != nil {
+		return fmt.Errorf("publish %s: %w", subject, err)
+	}
+	return nil
+}
+
+// PublishTx announces a transaction accepted into this node's mempool.
+func (b *Bus) PublishTx(tx *chain.Tx) error {
+	return b.publish(b.cfg.Subjects.Tx(), TxMessage{Tx: *tx})
+}
+
+// PublishBlock announces a block this node mined or adopted.
+func (b *Bus) PublishBlock(blk *chain.Block) error {
+	return b.publish(b.cfg.Subjects.Block(), BlockMessage{Block: *blk, Hash: blk.Hash()})
+}
+
+// PublishPresence sends a presence beat.
+func (b *Bus) PublishPresence(s *NodeState) error {
+	return b.publish(b.cfg.Subjects.Presence(), s)
+}
+
+// Handlers receive decoded messages from other nodes. Each is called from
+// one goroutine per subject, in arrival order.
+type Handlers struct {
+	Tx       func(from string, tx *chain.Tx)
+	Block    func(from string, blk *chain.Block)
+	Presence func(from string, s *NodeState)
+}
+
+// checkHeaders returns the sender and whether the message may be handled.
+func (b *Bus) checkHeaders(m *nats.Msg, needed bool) (string, bool) {
+	v := m.Header.Get(HeaderVersion)
+	from := m.Header.Get(HeaderNode)
+	switch {
+	case v == "" && needed:
+		b.drop(m.Subject, DropNoHeader)
+		return "", false
+	case v != "" && v != ProtocolVersion:
+		b.drop(m.Subject, DropVersion)
+		return "", false
+	case needed && from == "":
+		b.drop(m.Subject, DropNoHeader)
+		return "", false
+	}
+	return from, true
+}
+
+// pendingLimits bound what a subscription buffers before NATS drops as a
+// slow consumer (counted as DropSlowConsumer).
+const (
+	pendingMsgs  = 64 << 10
+	pendingBytes = 256 << 20
+)
+
+func subscribe[T any](b *Bus, subject string, limit int, handle func(from string, v *T)) error {
+	sub, err := b.nc.Subscribe(subject, func(m *nats.Msg) {
+		from, ok := b.checkHeaders(m, true)
+		if !ok || from == b.cfg.NodeID {
+			return
+		}
+		var v T
+		if err := Decode(m.Data, limit, &v); err != nil {
+			reason := DropDecode
+			if errors.Is(err, ErrTooLarge) {
+				reason = DropTooLarge
+			}
+			b.drop(subject, reason)
+			return
+		}
+		handle(from, &v)
+	})
+	if err != nil {
+		return fmt.Errorf("subscribe %s: %w", subject, err)
+	}
+	if err := sub.SetPendingLimits(pendingMsgs, pendingBytes); err != nil {
+		return fmt.Errorf("subscribe %s: %w", subject, err)
+	}
+	b.subs = append(b.subs, sub)
+	return nil
+}
+
+// Subscribe starts delivering the network's broadcasts to h.
+func (b *Bus) Subscribe(h Handlers) error {
+	s := b.cfg.Subjects
+	if h.Tx != nil {
+		if err := subscribe(b, s.Tx(), MaxTxMessage, func(from string, m *TxMessage) { h.Tx(from, &m.Tx) }); err != nil {
+			return err
+		}
+	}
+	if h.Block != nil {
+		if err := subscribe(b, s.Block(), MaxBlockMessage, func(from string, m *BlockMessage) {
+			if m.Block.Hash() != m.Hash {
+				b.drop(s.Block(), DropDecode)
+				return
+			}
+			h.Block(from, &m.Block)
+		}); err != nil {
+			return err
+		}
+	}
+	if h.Presence != nil {
+		if err := subscribe(b, s.Presence(), MaxPresenceMessage, h.Presence); err != nil {
+			return err
+		}
+	}
+	return b.nc.Flush()
+}
+
+// Responder answers a node's request-reply endpoints.
+type Responder interface {
+	// State describes the node (consensus and info replies).
+	State() NodeState
+	// BlocksAfter answers a sync request.
+	BlocksAfter(req BlocksRequest) BlocksReply
+}
+
+// Serve registers the node's endpoints as one instance of the micro
+// service pycotr-node: <prefix>.node.<id>.blocks and .info, and
+// <prefix>.consensus, which every instance answers (no queue group).
+func (b *Bus) Serve(r Responder, metadata map[string]string) error {
+	if b.cfg.NodeID == "" {
+		return errors.New("serve: the bus has no node id")
+	}
+	svc, err := micro.AddService(b.nc, micro.Config{
+		Name:        ServiceName,
+		Version:     ServiceVersion,
+		Description: "a Pycotr miner node: chain sync, consensus tips and node info",
+		Metadata:    metadata,
+	})
+	if err != nil {
+		return fmt.Errorf("micro service: %w", err)
+	}
+	reply := func(req micro.Request, v any) {
+		if err := req.RespondJSON(v, micro.WithHeaders(micro.Headers(b.header()))); err != nil {
+			b.log.Warn("micro respond", "subject", req.Subject(), "err", err)
+		}
+	}
+	versionOK := func(req micro.Request) bool {
+		v := nats.Header(req.Headers()).Get(HeaderVersion)
+		if v != "" && v != ProtocolVersion {
+			b.drop(req.Subject(), DropVersion)
+			_ = req.Error("400", "incompatible "+HeaderVersion+" "+v+", want "+ProtocolVersion, nil)
+			return false
+		}
+		return true
+	}
+	state := micro.HandlerFunc(func(req micro.Request) {
+		if versionOK(req) {
+			reply(req, r.State())
+		}
+	})
+	blocks := micro.HandlerFunc(func(req micro.Request) {
+		if !versionOK(req) {
+			return
+		}
+		var q BlocksRequest
+		if err := Decode(req.Data(), MaxRequestMessage, &q); err != nil {
+			b.drop(req.Subject(), DropDecode)
+			_ = req.Error("400", err.Error(), nil)
+			return
+		}
+		if len(q.Locator) > MaxLocator || q.MaxBlocks < 0 || q.MaxBytes < 0 {
+			b.drop(req.Subject(), DropDecode)
+			_ = req.Error("400", "locator or limits out of range", nil)
+			return
+		}
+		reply(req, r.BlocksAfter(q))
+	})
+	grp := svc.AddGroup(b.cfg.Subjects.NodeGroup(b.cfg.NodeID))
+	if err := grp.AddEndpoint("blocks", blocks); err != nil {
+		return fmt.Errorf("micro endpoint blocks: %w", err)
+	}
+	if err := grp.AddEndpoint("info", state); err != nil {
+		return fmt.Errorf("micro endpoint info: %w", err)
+	}
+	if err := svc.AddEndpoint("consensus", state,
+		micro.WithEndpointSubject(b.cfg.Subjects.Consensus()),
+		micro.WithEndpointQueueGroupDisabled()); err != nil {
+		return fmt.Errorf("micro endpoint consensus: %w", err)
+	}
+	b.mu.Lock()
+	b.svc = svc
+	b.mu.Unlock()
+	return nil
+}
+
+// GatherStates asks every node on the network for its state
+// (scatter-gather on <prefix>.consensus): it collects replies until none
+// arrives for stall, or ctx ends.
+func (b *Bus) GatherStates(ctx context.Context, stall time.Duration) ([]NodeState, error) {
+	inbox := b.nc.NewRespInbox()
+	sub, err := b.nc.SubscribeSync(inbox)
+	if err != nil {
+		return nil, fmt.Errorf("gather: %w", err)
+	}
+	defer sub.Unsubscribe()
+	if err := b.nc.PublishMsg(&nats.Msg{Subject: b.cfg.Subjects.Consensus(), Reply: inbox, Header: b.header(), Data: []byte("{}")}); err != nil {
+		return nil, fmt.Errorf("gather: %w", err)
+	}
+	var out []NodeState
+	for {
+		wait := stall
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
+			wait = time.Until(dl)
+		}
+		if wait <= 0 {
+			return out, nil
+		}
+		m, err := sub.NextMsg(wait)
+		if err != nil {
+			if errors.Is(err, nats.ErrTimeout) {
+				return out, nil
+			}
+			return out, fmt.Errorf("gather: %w", err)
+		}
+		if _, ok := b.checkHeaders(m, false); !ok {
+			continue
+		}
+		var s NodeState
+		if err := Decode(m.Data, MaxPresenceMessage, &s); err != nil {
+			b.drop(m.Subject, DropDecode)
+			continue
+		}
+		out = append(out, s)
+	}
+}
+
+// request sends a request with our headers and checks the reply for a
+// micro service error and the size limit.
+func (b *Bus) request(ctx context.Context, subject string, v any, limit int, out any) (int, error) {
+	data, err := Encode(v)
+	if err != nil {
+		return 0, err
+	}
+	m, err := b.nc.RequestMsgWithContext(ctx, &nats.Msg{Subject: subject, Data: data, Header: b.header()})
+	if err != nil {
+		return 0, fmt.Errorf("request %s: %w", subject, err)
+	}
+	if code := m.Header.Get(micro.ErrorCodeHeader); code != "" {
+		return len(m.Data), fmt.Errorf("request %s: peer error %s: %s", subject, code, m.Header.Get(micro.ErrorHeader))
+	}
+	if _, ok := b.checkHeaders(m, false); !ok {
+		return len(m.Data), fmt.Errorf("request %s: incompatible reply version", subject)
+	}
+	if err := Decode(m.Data, limit, out); err != nil {
+		b.drop(subject, DropDecode)
+		return len(m.Data), fmt.Errorf("request %s: %w", subject, err)
+	}
+	return len(m.Data), nil
+}
+
+// RequestBlocks asks one node for a page of blocks. It returns the page
+// and the payload size in bytes.
+func (b *Bus) RequestBlocks(ctx context.Context, nodeID string, req BlocksRequest) (*BlocksReply, int, error) {
+	var r BlocksReply
+	n, err := b.request(ctx, b.cfg.Subjects.NodeBlocks(nodeID), req, MaxReplyMessage, &r)
+	if err != nil {
+		return nil, n, err
+	}
+	return &r, n, nil
+}
+
+// RequestInfo asks one node for its description.
+func (b *Bus) RequestInfo(ctx context.Context, nodeID string) (*NodeState, error) {
+	var s NodeState
+	if _, err := b.request(ctx, b.cfg.Subjects.NodeInfo(nodeID), struct{}{}, MaxPresenceMessage, &s); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+// Close stops the micro service and the subscriptions, lets in-flight
+// handlers finish (bounded), and closes the connection.
+func (b *Bus) Close() error {
+	b.mu.Lock()
+	svc := b.svc
+	b.svc = nil
+	b.mu.Unlock()
+	if svc != nil {
+		_ = svc.Stop()
+	}
+	for _, s := range b.subs {
+		_ = s.Unsubscribe()
+	}
+	b.nc.Close()
+	return nil
+}

@@ -1,0 +1,73 @@
+package events
+
+import "github.com/pycotr/pycotr/chain"
+
+// ProtocolVersion is sent in the Pycotr-Version header. A node ignores, and
+// counts, messages of another version.
+const ProtocolVersion = "1"
+
+// Header names (case-sensitive in NATS).
+const (
+	HeaderNode    = "Pycotr-Node"
+	HeaderVersion = "Pycotr-Version"
+)
+
+// Size limits for inbound payloads, checked before decoding.
+const (
+	MaxTxMessage       = 64 << 10
+	MaxBlockMessage    = 4 << 20
+	MaxPresenceMessage = 16 << 10
+	MaxRequestMessage  = 64 << 10
+	MaxReplyMessage    = 8 << 20
+)
+
+// TxMessage is published on <prefix>.tx.
+type TxMessage struct {
+	Tx chain.Tx `json:"tx"`
+}
+
+// BlockMessage is published on <prefix>.block.
+type BlockMessage struct {
+	Block chain.Block `json:"block"`
+	Hash  chain.Hash  `json:"hash"` // checked against the header on receipt
+}
+
+// NodeState is what a node says of itself: in presence beats, consensus
+// replies and info replies.
+type NodeState struct {
+	NodeID      string     `json:"node_id"`
+	Name        string     `json:"name"`
+	URL         string     `json:"url"`      // the node's public HTTP URL
+	ChainID     string     `json:"chain_id"` // the original's blockchain_id
+	Height      uint64     `json:"height"`
+	Tip         chain.Hash `json:"tip"`
+	Work        string     `json:"work"` // cumulative work, decimal
+	Pause       float64    `json:"pause"`
+	Mode        string     `json:"mode"`
+	Mining      bool       `json:"mining"`
+	BlocksMined uint64     `json:"blocks_mined"`
+	Mempool     int        `json:"mempool"`
+	Peers       int        `json:"peers"`
+	Version     string     `json:"version"`
+}
+
+// BlocksRequest asks a node for the blocks after the newest hash of the
+// locator that is on its best chain.
+type BlocksRequest struct {
+	Locator   []chain.Hash `json:"locator"`
+	MaxBlocks int          `json:"max_blocks"`
+	MaxBytes  int          `json:"max_bytes"`
+}
+
+// BlocksReply is one page of blocks, in chain order.
+type BlocksReply struct {
+	Blocks    []chain.Block `json:"blocks"`
+	More      bool          `json:"more"`
+	TipHeight uint64        `json:"tip_height"`
+}
+
+// Limits on a blocks request.
+const (
+	MaxLocator       = 200
+	MaxBlocksPerPage = 2000
+)

@@ -1,0 +1,138 @@
+package events
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+)
+
+// ServerConfig configures an embedded NATS server.
+type ServerConfig struct {
+	Name          string   // server name, for monitoring and routes
+	Listen        string   // client address "host:port"; "" = in-process only, no port
+	ClusterName   string   // cluster name when routes are used; default "pycotr"
+	ClusterListen string   // route listen address "host:port"; "" = no cluster
+	Routes        []string // nats-route://host:port of the other servers
+	MaxPayload    int32    // default 8 MiB, room for a full block page
+	ReadyTimeout  time.Duration
+}
+
+// DefaultMaxPayload is the embedded server's max payload: a full block
+// or sync page with room to spare.
+const DefaultMaxPayload = 8 << 20
+
+// Server is an embedded, in-process NATS server.
+type Server struct {
+	srv *server.Server
+}
+
+// StartServer starts an embedded NATS server and waits until it accepts
+// connections.
+func StartServer(cfg ServerConfig) (*Server, error) {
+	opts := &server.Options{
+		ServerName: cfg.Name,
+		MaxPayload: cfg.MaxPayload,
+		NoSigs:     true,
+		NoLog:      true,
+	}
+	if opts.MaxPayload == 0 {
+		opts.MaxPayload = DefaultMaxPayload
+	}
+	// The server refuses a max payload above max pending.
+	opts.MaxPending = int64(opts.MaxPayload) * 8
+	if cfg.Listen == "" {
+		opts.DontListen = true
+	} else {
+		host, port, err := splitHostPort(cfg.Listen)
+		if err != nil {
+			return nil, fmt.Errorf("nats listen address: %w", err)
+		}
+		opts.Host, opts.Port = host, port
+	}
+	if cfg.ClusterListen != "" {
+		host, port, err := splitHostPort(cfg.ClusterListen)
+		if err != nil {
+			return nil, fmt.Errorf("nats cluster listen address: %w", err)
+		}
+		opts.Cluster.Name = cfg.ClusterName
+		if opts.Cluster.Name == "" {
+			opts.Cluster.Name = "pycotr"
+		}
+		opts.Cluster.Host, opts.Cluster.Port = host, port
+		for _, r := range cfg.Routes {
+			u, err := url.Parse(r)
+			if err != nil || u.Host == "" {
+				return nil, fmt.Errorf("nats route %q: want nats-route://host:port", r)
+			}
+			opts.Routes = append(opts.Routes, u)
+		}
+	} else if len(cfg.Routes) > 0 {
+		return nil, errors.New("nats routes need a cluster listen address")
+	}
+	srv, err := server.NewServer(opts)
+	if err != nil {
+		return nil, fmt.Errorf("embedded nats: %w", err)
+	}
+	srv.Start()
+	timeout := cfg.ReadyTimeout
+	if timeout == 0 {
+		timeout = 10 * time.Second
+	}
+	if !srv.ReadyForConnections(timeout) {
+		srv.Shutdown()
+		return nil, fmt.Errorf("embedded nats: not ready after %s (is %s already in use?)", timeout, cfg.Listen)
+	}
+	return &Server{srv: srv}, nil
+}
+
+func splitHostPort(addr string) (string, int, error) {
+	host, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", 0, err
+	}
+	port, err := strconv.Atoi(p)
+	if err != nil || port < -1 || port > 65535 {
+		return "", 0, fmt.Errorf("port %q", p)
+	}
+	if port == 0 {
+		port = -1 // nats-server: -1 picks a random port
+	}
+	if host == "" {
+		host = "0.0.0.0"
+	}
+	return host, port, nil
+}
+
+// ClientURL is the URL clients use, or "" for an in-process-only server.
+func (s *Server) ClientURL() string {
+	if s.srv.Addr() == nil {
+		return ""
+	}
+	return s.srv.ClientURL()
+}
+
+// RouteURL is the nats-route:// URL other servers route to, or "".
+func (s *Server) RouteURL() string {
+	a := s.srv.ClusterAddr()
+	if a == nil {
+		return ""
+	}
+	return "nats-route://" + a.String()
+}
+
+// NumRoutes is the number of routes to other servers.
+func (s *Server) NumRoutes() int { return s.srv.NumRoutes() }
+
+// Shutdown stops the server and waits for it.
+func (s *Server) Shutdown() {
+	s.srv.Shutdown()
+	s.srv.WaitForShutdown()
+}
+
+// nats.InProcessServer needs this.
+func (s *Server) inProcess() *server.Server { return s.srv }

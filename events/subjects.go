@@ -1,0 +1,51 @@
+package events
+
+import (
+	"fmt"
+	"strings"
+)
+
+// DefaultPrefix is the subject prefix of the default network.
+const DefaultPrefix = "pycotr"
+
+// Subject suffixes (DESIGN §5). Every subject is "<prefix>.<suffix>".
+const (
+	suffixTx        = "tx"        // publish: a transaction accepted into the sender's mempool
+	suffixBlock     = "block"     // publish: a block the sender mined or adopted as tip
+	suffixPresence  = "presence"  // publish every ~2 s: the sender's state
+	suffixConsensus = "consensus" // request, every node replies with its tip
+	suffixNode      = "node"      // "<prefix>.node.<id>.blocks" / ".info": request-reply
+)
+
+// Subjects builds the subject names for one prefix.
+type Subjects struct{ Prefix string }
+
+// NewSubjects checks a prefix: NATS tokens, no wildcards, no spaces.
+func NewSubjects(prefix string) (Subjects, error) {
+	if prefix == "" {
+		prefix = DefaultPrefix
+	}
+	for _, tok := range strings.Split(prefix, ".") {
+		if tok == "" || strings.ContainsAny(tok, "*> \t\r\n") {
+			return Subjects{}, fmt.Errorf("subject prefix %q: want dot-separated tokens without wildcards or spaces", prefix)
+		}
+	}
+	return Subjects{Prefix: prefix}, nil
+}
+
+func (s Subjects) Tx() string        { return s.Prefix + "." + suffixTx }
+func (s Subjects) Block() string     { return s.Prefix + "." + suffixBlock }
+func (s Subjects) Presence() string  { return s.Prefix + "." + suffixPresence }
+func (s Subjects) Consensus() string { return s.Prefix + "." + suffixConsensus }
+
+// NodeGroup is the subject group of one node's request-reply endpoints.
+func (s Subjects) NodeGroup(nodeID string) string { return s.Prefix + "." + suffixNode + "." + nodeID }
+
+// NodeBlocks is where a node answers block-locator sync requests.
+func (s Subjects) NodeBlocks(nodeID string) string { return s.NodeGroup(nodeID) + ".blocks" }
+
+// NodeInfo is where a node answers with its description.
+func (s Subjects) NodeInfo(nodeID string) string { return s.NodeGroup(nodeID) + ".info" }
+
+// All is the wildcard for every subject of the network.
+func (s Subjects) All() string { return s.Prefix + ".>" }

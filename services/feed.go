@@ -1,0 +1,90 @@
+package services
+
+import (
+	"sync"
+
+	"github.com/pycotr/pycotr/chain"
+	"github.com/pycotr/pycotr/events"
+)
+
+// EventKind names what happened on a node.
+type EventKind string
+
+const (
+	EventTx       EventKind = "tx"        // a transaction entered the mempool
+	EventBlock    EventKind = "block"     // the best chain grew or switched
+	EventReorg    EventKind = "reorg"     // the best chain switched branches
+	EventPeerUp   EventKind = "peer-up"   // a peer appeared
+	EventPeerDown EventKind = "peer-down" // a peer missed three beats or left
+)
+
+// Event is one thing a node reports to live views. Only the fields of its
+// kind are set.
+type Event struct {
+	Kind EventKind `json:"kind"`
+
+	Tx *chain.Tx `json:"tx,omitempty"`
+
+	Hash   string `json:"hash,omitempty"`
+	Height uint64 `json:"height,omitempty"`
+	Miner  string `json:"miner,omitempty"`  // reward address
+	Source string `json:"source,omitempty"` // node id it came from; own id if mined here
+	Status string `json:"status,omitempty"` // extended | reorganized
+	Txs    int    `json:"txs,omitempty"`
+
+	Depth    int      `json:"depth,omitempty"`
+	Dropped  []string `json:"dropped,omitempty"`
+	Added    []string `json:"added,omitempty"`
+	Returned []string `json:"returned,omitempty"` // tx ids given back to the mempool
+
+	Peer *events.NodeState `json:"peer,omitempty"`
+}
+
+// feed fans events out to subscribers without ever blocking the node: a
+// subscriber whose buffer is full is dropped (its channel closed).
+type feed struct {
+	mu   sync.Mutex
+	subs map[chan Event]struct{}
+}
+
+func (f *feed) subscribe(buf int) (<-chan Event, func()) {
+	ch := make(chan Event, buf)
+	f.mu.Lock()
+	if f.subs == nil {
+		f.subs = make(map[chan Event]struct{})
+	}
+	f.subs[ch] = struct{}{}
+	f.mu.Unlock()
+	return ch, func() {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if _, ok := f.subs[ch]; ok {
+			delete(f.subs, ch)
+			close(ch)
+		}
+	}
+}
+
+func (f *feed) publish(e Event) (dropped int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for ch := range f.subs {
+		select {
+		case ch <- e:
+		default:
+			delete(f.subs, ch)
+			close(ch)
+			dropped++
+		}
+	}
+	return dropped
+}
+
+func (f *feed) closeAll() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for ch := range f.subs {
+		close(ch)
+	}
+	f.subs = nil
+}

@@ -1,0 +1,132 @@
+package services
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"fmt"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pycotr/pycotr/chain"
+	"github.com/pycotr/pycotr/events"
+	"github.com/pycotr/pycotr/genesis"
+)
+
+var (
+	keysOnce sync.Once
+	keyPool  []*rsa.PrivateKey
+)
+
+// testKey returns one of a few 1024-bit keys made once per test binary
+// (1024 is the smallest the rules accept, and fast to make).
+func testKey(t testing.TB, i int) *rsa.PrivateKey {
+	t.Helper()
+	keysOnce.Do(func() {
+		for range 8 {
+			k, err := rsa.GenerateKey(rand.Reader, 1024)
+			if err != nil {
+				panic(err)
+			}
+			keyPool = append(keyPool, k)
+		}
+	})
+	return keyPool[i%len(keyPool)]
+}
+
+// testGenesis is a network with low difficulty so tests mine instantly.
+func testGenesis(t testing.TB, bits uint32) *genesis.File {
+	t.Helper()
+	p := chain.DefaultParams()
+	p.Bits = bits
+	f, err := genesis.Generate(context.Background(), p, genesis.Timestamp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// testNodeConfig is a node config for tests: fast beats, mining off.
+func testNodeConfig(t testing.TB, i int, g *genesis.File) Config {
+	return Config{
+		Name:              fmt.Sprintf("node-%d", i+1),
+		PublicURL:         fmt.Sprintf("http://127.0.0.1:%d", 3001+i),
+		MinerKey:          testKey(t, i),
+		Genesis:           g,
+		PresenceInterval:  100 * time.Millisecond,
+		ConsensusInterval: time.Second,
+		GatherStall:       100 * time.Millisecond,
+		Miner:             MinerConfig{Mode: ModePaced, Pause: 100 * time.Millisecond},
+	}
+}
+
+// startServer starts an embedded NATS server for a test.
+func startServer(t testing.TB, cfg events.ServerConfig) *events.Server {
+	t.Helper()
+	srv, err := events.StartServer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Shutdown)
+	return srv
+}
+
+// startNode starts a node and closes it at the end of the test.
+func startNode(t testing.TB, cfg Config) *Node {
+	t.Helper()
+	n, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Close() })
+	return n
+}
+
+// eventually polls cond until it holds or the deadline passes.
+func eventually(t testing.TB, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("not within %s: %s", within, what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// checkGoroutines fails if goroutines outlive the test's nodes.
+func checkGoroutines(t *testing.T) {
+	before := runtime.NumGoroutine()
+	t.Cleanup(func() {
+		// Runs after the cleanups registered later (nodes, servers).
+		deadline := time.Now().Add(5 * time.Second)
+		for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if n := runtime.NumGoroutine(); n > before {
+			buf := make([]byte, 1<<20)
+			t.Errorf("goroutines: %d before, %d after\n%s", before, n, buf[:runtime.Stack(buf, true)])
+		}
+	})
+}
+
+func fund(t testing.TB, n *Node, k *rsa.PrivateKey, amount int64) chain.Tx {
+	t.Helper()
+	card, err := chain.NewCard(chain.CardInput{Number: "4111 1111 1111 1111", Expiry: "2099-12", CVV: "123", Holder: "Test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := chain.NewMint(k, card, amount, 0, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.SubmitTx(&tx); err != nil {
+		t.Fatal(err)
+	}
+	return tx
+}
