@@ -117,15 +117,15 @@ func SignBytes(k *rsa.PrivateKey, msg []byte) (string, error) {
 	return hex.EncodeToString(sig), nil
 }
 
-// VerifyBytes checks a hex signature made by the key behind addr over msg.
+// VerifyBytes checks a lowercase hex signature made by the key behind addr over msg.
 func VerifyBytes(addr Address, msg []byte, sigHex string) error {
 	pub, err := ParseAddress(addr)
 	if err != nil {
 		return err
 	}
 	sig, err := hex.DecodeString(sigHex)
-	if err != nil || len(sig) == 0 {
-		return ErrSigEncoding
+	if err != nil || len(sig) == 0 || strings.ToLower(sigHex) != sigHex {
+		return ErrSigEncoding // lowercase only: one transaction, one hash
 	}
 	d := sha256.Sum256(msg)
 	if err := rsa.VerifyPKCS1v15(pub, crypto.SHA256, d[:], sig); err != nil {

@@ -1,0 +1,204 @@
+package chain
+
+import (
+	"errors"
+	"slices"
+	"testing"
+)
+
+func pendingFees(h *harness) []int64 {
+	var fs []int64
+	for _, tx := range h.c.Pending() {
+		fs = append(fs, tx.Fee)
+	}
+	return fs
+}
+
+func TestMempoolOrderFeeThenArrival(t *testing.T) {
+	h := newHarness(t, nil)
+	h.mine(0)
+	h.mine(1)
+	a := transfer(t, 0, 2, 1, 1)
+	b := transfer(t, 1, 2, 1, 3)
+	c := transfer(t, 0, 2, 1, 3)
+	d := transfer(t, 1, 2, 1, 2)
+	for _, tx := range []Tx{a, b, c, d} {
+		h.accept(tx)
+	}
+	if got, want := ids2(h.c.Pending()), []string{b.ID, c.ID, d.ID, a.ID}; !slices.Equal(got, want) {
+		t.Fatalf("order %v want %v", got, want)
+	}
+	// several pending per sender while the balance covers them
+	if got := h.c.Spendable(addr(0)); got != 50-2-4 {
+		t.Fatalf("spendable %d", got)
+	}
+	h.checkConsistent()
+}
+
+func ids2(txs []Tx) []string {
+	out := make([]string, len(txs))
+	for i := range txs {
+		out[i] = txs[i].ID
+	}
+	return out
+}
+
+func TestMempoolBoundedCountEvictsCheapest(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.Mempool.MaxTxs = 3 })
+	h.mine(0)
+	h.mine(0)
+	for _, fee := range []int64{2, 1, 3} {
+		h.accept(transfer(t, 0, 1, 1, fee))
+	}
+	h.accept(transfer(t, 0, 1, 1, 4)) // evicts the fee-1 entry
+	if got := pendingFees(h); !slices.Equal(got, []int64{4, 3, 2}) {
+		t.Fatalf("fees %v", got)
+	}
+	for _, fee := range []int64{0, 2} { // not strictly above the cheapest
+		tx := transfer(t, 0, 1, 1, fee)
+		if err := h.c.AcceptTx(&tx); !errors.Is(err, ErrMempoolFull) {
+			t.Fatalf("fee %d: %v", fee, err)
+		}
+	}
+	// among equal fees the newest goes first
+	older := h.c.Pending()[2]
+	h.accept(transfer(t, 0, 1, 1, 3))
+	if got := pendingFees(h); !slices.Equal(got, []int64{4, 3, 3}) || h.c.HasTx(older.ID) {
+		t.Fatalf("fees %v", got)
+	}
+	n, _ := h.c.MempoolStats()
+	if n != 3 {
+		t.Fatalf("count %d", n)
+	}
+	h.checkConsistent()
+}
+
+func TestMempoolBoundedBytesEvictsSeveral(t *testing.T) {
+	st := transfer(t, 0, 1, 1, 1)
+	small := st.Size()
+	m := mint(t, 0, 100, 10)
+	if m.Size() <= small+20 {
+		t.Fatalf("mint %d not larger than transfer %d", m.Size(), small)
+	}
+	h := newHarness(t, func(c *Config) { c.Mempool.MaxBytes = 3*small + 10 })
+	h.mine(0)
+	for _, fee := range []int64{1, 2, 3} {
+		h.accept(transfer(t, 0, 1, 1, fee))
+	}
+	// the mint needs the room of two transfers: the two cheapest go
+	h.accept(m)
+	if got := pendingFees(h); !slices.Equal(got, []int64{10, 3}) {
+		t.Fatalf("fees %v", got)
+	}
+	_, bytes := h.c.MempoolStats()
+	if bytes != small+m.Size() || bytes > 3*small+10 {
+		t.Fatalf("bytes %d", bytes)
+	}
+	// nothing evicted when the newcomer cannot make enough room
+	h2 := newHarness(t, func(c *Config) { c.Mempool.MaxBytes = 3*small + 10 })
+	h2.mine(0)
+	for _, fee := range []int64{1, 15, 16} {
+		h2.accept(transfer(t, 0, 1, 1, fee))
+	}
+	before := h2.snap()
+	m2 := mint(t, 0, 100, 10)
+	if err := h2.c.AcceptTx(&m2); !errors.Is(err, ErrMempoolFull) {
+		t.Fatal(err)
+	}
+	h2.assertUnchanged(before)
+}
+
+func TestMempoolConfirmedAndInvalidatedLeave(t *testing.T) {
+	h := newHarness(t, nil)
+	h.mine(0) // k0: 50
+	a := transfer(t, 0, 1, 20, 1)
+	b := transfer(t, 0, 2, 20, 2)
+	h.accept(a)
+	h.accept(b)
+	// a block mined elsewhere confirms a, and spends k0's money otherwise
+	other := transfer(t, 0, 3, 15, 0)
+	blk := h.build(h.tipBlock(), addr(4), []Tx{a, other}, nil)
+	out := h.mustProcess(blk)
+	if h.c.HasTx(b.ID) && h.c.Spendable(addr(0)) < 0 {
+		t.Fatal("overspent pool")
+	}
+	if got := ids2(out.Evicted); !slices.Equal(got, []string{b.ID}) {
+		t.Fatalf("evicted %v", got)
+	}
+	if len(h.c.Pending()) != 0 {
+		t.Fatalf("pending %v", ids2(h.c.Pending()))
+	}
+	if _, st, _ := h.c.FindTx(a.ID); st != TxConfirmed {
+		t.Fatal("a not confirmed")
+	}
+	h.checkConsistent()
+	// a mined template empties the pool
+	h.accept(transfer(t, 0, 1, 3, 1))
+	h.accept(transfer(t, 1, 2, 3, 1))
+	tmpl := h.c.Template(addr(5))
+	solve(t, tmpl)
+	h.mustProcess(tmpl)
+	if n, bytes := h.c.MempoolStats(); n != 0 || bytes != 0 {
+		t.Fatalf("pool %d/%d after mining it", n, bytes)
+	}
+	if h.c.Balance(addr(5)) != 52 {
+		t.Fatalf("miner %d", h.c.Balance(addr(5)))
+	}
+	h.checkConsistent()
+}
+
+func TestTemplateRespectsLimits(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.Params.MaxBlockTxs = 4 })
+	h.mine(0)
+	h.mine(1)
+	for i, fee := range []int64{5, 1, 4, 2, 3, 6} {
+		h.accept(transfer(t, i%2, 2+i%3, 1, fee))
+	}
+	tmpl := h.c.Template(addr(7))
+	if len(tmpl.Txs) != 4 || tmpl.Txs[0].Type != TxReward {
+		t.Fatalf("%d txs", len(tmpl.Txs))
+	}
+	var fees []int64
+	for _, tx := range tmpl.Txs[1:] {
+		fees = append(fees, tx.Fee)
+	}
+	if !slices.Equal(fees, []int64{6, 5, 4}) || tmpl.Txs[0].Amount != h.p.Reward+15 {
+		t.Fatalf("fees %v reward %d", fees, tmpl.Txs[0].Amount)
+	}
+	solve(t, tmpl)
+	h.mustProcess(tmpl)
+	if got := pendingFees(h); !slices.Equal(got, []int64{3, 2, 1}) {
+		t.Fatalf("left %v", got)
+	}
+
+	// bytes: room for the reward and two transfers only
+	st := transfer(t, 0, 1, 1, 1)
+	sz := st.Size()
+	h2 := newHarness(t, func(c *Config) {
+		rw := NewReward(addr(7), 99)
+		c.Params.MaxBlockBytes = HeaderSize + rw.Size() + 32 + 2*sz + sz/2
+	})
+	h2.mine(0)
+	for _, fee := range []int64{1, 2, 3} {
+		h2.accept(transfer(t, 0, 1, 1, fee))
+	}
+	tmpl = h2.c.Template(addr(7))
+	if len(tmpl.Txs) != 3 || tmpl.Size() > h2.p.MaxBlockBytes {
+		t.Fatalf("%d txs, %d bytes of %d", len(tmpl.Txs), tmpl.Size(), h2.p.MaxBlockBytes)
+	}
+	solve(t, tmpl)
+	h2.mustProcess(tmpl)
+	h2.checkConsistent()
+}
+
+func TestTemplateDropsExpiredCard(t *testing.T) {
+	h := newHarness(t, nil)
+	h.clock.ms.Store(t0 + 10*day) // 2024-01-11
+	tx, _ := NewMint(key(0), testCard(t, "2024-01-11"), 10, 0, "")
+	h.accept(tx)
+	h.clock.ms.Store(t0 + 11*day)
+	tmpl := h.c.Template(addr(1))
+	if len(tmpl.Txs) != 1 || h.c.HasTx(tx.ID) {
+		t.Fatal("expired mint kept")
+	}
+}
