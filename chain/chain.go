@@ -248,9 +248,6 @@ func (c *Chain) acceptLocked(parent *blockNode, hash Hash, b *Block, out *Outcom
 	return c.reorganizeLocked(n, out)
 }
 
-// requiredBits is the difficulty rule: the bits the child of parent must
-// carry.
-func (c *Chain) requiredBits(parent *blockNode) uint32 { return c.params.Bits }
 
 // medianTimePast is the median timestamp of the last 11 blocks up to n.
 func medianTimePast(n *blockNode) int64 {

@@ -11,6 +11,10 @@ type Params struct {
 	MaxTxBytes      int    `json:"max_tx_bytes"`      // as Tx.Size counts
 	MaxFutureMillis int64  `json:"max_future_millis"` // how far past the node's clock a timestamp may be
 	GenesisMessage  string `json:"genesis_message"`
+
+	// Retarget, when set, adjusts the difficulty while the network runs;
+	// nil keeps Bits fixed for ever (the default network, as the original).
+	Retarget *RetargetParams `json:"retarget,omitempty"`
 }
 
 // DefaultParams are the parameters of the default network (the genesis

@@ -9,7 +9,9 @@ import (
 	"crypto/sha256"
 	_ "embed"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"time"
 
@@ -30,6 +32,44 @@ var Timestamp = time.Date(2022, 3, 27, 0, 0, 0, 0, time.UTC)
 //go:embed genesis.json
 var embedded []byte
 
+//go:embed retarget.json
+var embeddedRetarget []byte
+
+// Profile is a named, embedded genesis: "default" (fixed difficulty, the
+// original's behaviour) and "retarget" (difficulty that adapts while the
+// network runs).
+type Profile struct {
+	Name   string
+	File   string // path in the repository, rewritten by `pycotr genesis`
+	Params func() chain.Params
+	data   []byte
+}
+
+// Profiles lists the embedded genesis profiles.
+var Profiles = []Profile{
+	{Name: "default", File: "genesis/genesis.json", Params: chain.DefaultParams, data: embedded},
+	{Name: "retarget", File: "genesis/retarget.json", Params: RetargetParams, data: embeddedRetarget},
+}
+
+// RetargetParams are the "retarget" profile's parameters: the default
+// network with difficulty retargeting every 20 blocks toward one block a
+// second, starting easy, and a tight future bound so timestamps cannot
+// game the rule.
+func RetargetParams() chain.Params {
+	p := chain.DefaultParams()
+	p.Network = "pycotr-retarget"
+	p.Bits = 12
+	p.MaxFutureMillis = 15_000
+	p.GenesisMessage = "Pycotr genesis block: difficulty that adapts while the network runs"
+	p.Retarget = &chain.RetargetParams{Every: 20, TargetBlockMillis: 1000, MaxStepBits: 2, MinBits: 8, MaxBits: 40}
+	return p
+}
+
+// ProfileFile generates a profile's genesis file from its model.
+func ProfileFile(ctx context.Context, pr Profile) (*File, error) {
+	return Generate(ctx, pr.Params(), Timestamp)
+}
+
 // Embedded returns the raw embedded genesis.json.
 func Embedded() []byte { return bytes.Clone(embedded) }
 
@@ -42,14 +82,23 @@ func Default() (*File, error) {
 	return f, nil
 }
 
-// Load reads a genesis file from disk; an empty path means the embedded one.
+// Load reads a genesis file from disk. An empty path means the embedded
+// default; the name of an embedded profile ("default", "retarget") that is
+// not a file on disk means that profile.
 func Load(path string) (*File, error) {
 	if path == "" {
 		return Default()
 	}
 	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		for _, pr := range Profiles {
+			if pr.Name == path {
+				return Parse(pr.data)
+			}
+		}
+	}
 	if err != nil {
-		return nil, fmt.Errorf("read genesis: %w", err)
+		return nil, fmt.Errorf("read genesis (a file, or a profile: default, retarget): %w", err)
 	}
 	f, err := Parse(data)
 	if err != nil {
@@ -87,6 +136,8 @@ func (f *File) Check() error {
 		return fmt.Errorf("params: reward %d out of range", p.Reward)
 	case p.Bits > 64:
 		return fmt.Errorf("params: bits %d above 64", p.Bits)
+	case p.Retarget != nil && p.Retarget.Check() != nil:
+		return fmt.Errorf("params: %w", p.Retarget.Check())
 	case p.MaxBlockTxs < 1 || p.MaxBlockBytes < chain.HeaderSize || p.MaxTxBytes < 1 || p.MaxFutureMillis < 0:
 		return fmt.Errorf("params: block limits out of range")
 	case h.Height != 0 || !h.PrevHash.IsZero() || len(f.Block.Txs) != 0:

@@ -1,0 +1,90 @@
+package chain
+
+import (
+	"errors"
+	"math"
+)
+
+// RetargetParams turn on difficulty retargeting (DESIGN §3, issue 9): every
+// Every blocks, the bits of the next block are computed from how long the
+// last window took against TargetBlockMillis × Every. Every node computes
+// the same answer from the chain alone, so a block carrying other bits is
+// rejected (ErrBadBits).
+type RetargetParams struct {
+	Every             uint64 `json:"every"`               // blocks per window
+	TargetBlockMillis int64  `json:"target_block_millis"` // wanted time between blocks
+	MaxStepBits       uint32 `json:"max_step_bits"`       // largest change per retarget: 2 = at most ×4 or ÷4 in work
+	MinBits           uint32 `json:"min_bits"`            // the floor
+	MaxBits           uint32 `json:"max_bits"`            // the ceiling
+}
+
+// Check reports parameters that cannot work.
+func (r *RetargetParams) Check() error {
+	switch {
+	case r.Every < 2:
+		return errors.New("retarget: every must be at least 2 blocks")
+	case r.TargetBlockMillis < 1:
+		return errors.New("retarget: target_block_millis must be positive")
+	case r.MaxStepBits < 1 || r.MaxStepBits > 8:
+		return errors.New("retarget: max_step_bits must be 1 to 8")
+	case r.MinBits > r.MaxBits || r.MaxBits > 64:
+		return errors.New("retarget: want min_bits <= max_bits <= 64")
+	}
+	return nil
+}
+
+// NextBits is the retarget rule. Given the bits of the window's last block,
+// the window's length in blocks and the time it took (the timestamp of its
+// last block minus that of the block before its first), it returns the
+// bits of the next block: the work per block scales by expected/actual,
+// rounded to a whole bit (a block's work is 2^bits, so difficulty moves in
+// powers of two), clamped to ±MaxStepBits and to [MinBits, MaxBits].
+func (r *RetargetParams) NextBits(lastBits uint32, actualMillis int64) uint32 {
+	expected := float64(r.TargetBlockMillis) * float64(r.Every)
+	actual := float64(max(actualMillis, 1))
+	step := math.Round(math.Log2(expected / actual))
+	step = max(-float64(r.MaxStepBits), min(float64(r.MaxStepBits), step))
+	next := int64(lastBits) + int64(step)
+	next = max(int64(r.MinBits), min(int64(r.MaxBits), next))
+	return uint32(next)
+}
+
+// requiredBits is the difficulty rule: the bits the child of parent must
+// carry. Without retargeting it is the network's fixed bits. With it, the
+// bits change only at heights that are multiples of Every, from the time
+// the window before took; between retargets the parent's bits carry on.
+// Timestamps feeding the rule are bounded by the median-time-past rule
+// below and the future bound above, so a miner cannot move them far.
+func (c *Chain) requiredBits(parent *blockNode) uint32 {
+	r := c.params.Retarget
+	if r == nil {
+		return c.params.Bits
+	}
+	height := parent.height + 1
+	if height%r.Every != 0 {
+		return parent.block.Header.Bits
+	}
+	first := parent
+	for i := uint64(0); i < r.Every && first.parent != nil; i++ {
+		first = first.parent
+	}
+	return r.NextBits(parent.block.Header.Bits, parent.block.Header.Timestamp-first.block.Header.Timestamp)
+}
+
+// NextBits returns the bits the next block on the best tip must carry.
+func (c *Chain) NextBits() uint32 {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.requiredBits(c.main[len(c.main)-1])
+}
+
+// BlocksToRetarget is how many blocks remain until the next retarget, 0
+// when retargeting is off.
+func (c *Chain) BlocksToRetarget() uint64 {
+	r := c.params.Retarget
+	if r == nil {
+		return 0
+	}
+	next := c.Height() + 1
+	return (r.Every - next%r.Every) % r.Every
+}
