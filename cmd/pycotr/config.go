@@ -1,0 +1,233 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kelseyhightower/envconfig"
+
+	"github.com/pycotr/pycotr/services"
+)
+
+// envPrefix is the prefix of every configuration variable.
+const envPrefix = "PYCOTR"
+
+// nodeConfig is the configuration of `pycotr node`, read from PYCOTR_*
+// variables (envconfig) and overridden by flags. The README's table lists
+// the same variables; a test keeps them in step.
+type nodeConfig struct {
+	NodeName          string   `split_words:"true" default:"node-1" desc:"node name, shown to peers and in logs"`
+	HTTPAddr          string   `split_words:"true" default:":3001" desc:"HTTP listen address"`
+	PublicURL         string   `split_words:"true" desc:"URL peers and the frontend use for this node (default http://localhost:<port>)"`
+	NatsURL           []string `split_words:"true" desc:"NATS server URLs, comma-separated, first preferred; empty = start an embedded server"`
+	NATSListen        string   `split_words:"true" desc:"embedded server's client address, e.g. 127.0.0.1:4222; empty = in-process only"`
+	NATSClusterListen string   `split_words:"true" desc:"embedded server's route address, e.g. 127.0.0.1:6222; empty = no cluster"`
+	NATSRoutes        []string `split_words:"true" desc:"embedded server's routes to other servers, nats-route://host:port, comma-separated"`
+	SubjectPrefix     string   `split_words:"true" default:"pycotr" desc:"NATS subject prefix, so several networks can share one NATS"`
+	MinerKey          string   `split_words:"true" desc:"miner private key, hex DER PKCS#1; empty = the development key of node-N"`
+	MinerKeyFile      string   `split_words:"true" desc:"file holding the miner key (instead of PYCOTR_MINER_KEY)"`
+	MinerPause        seconds  `split_words:"true" default:"5" desc:"seconds between blocks (paced) or their mean (poisson)"`
+	MinerMode         string   `split_words:"true" default:"paced" desc:"paced, poisson or race"`
+	MinerAutostart    bool     `split_words:"true" default:"true" desc:"start mining at start-up"`
+	GenesisFile       string   `split_words:"true" desc:"genesis file; empty = the embedded default network"`
+	DataDir           string   `split_words:"true" desc:"data directory; empty = in memory, as the original"`
+	LogLevel          string   `split_words:"true" default:"info" desc:"debug, info, warn or error"`
+	LogFormat         string   `split_words:"true" default:"text" desc:"text or json"`
+	CORSOrigins       []string `split_words:"true" default:"*" desc:"origins allowed to call the HTTP API, comma-separated"`
+	MaxBodyBytes      int64    `split_words:"true" default:"1048576" desc:"largest accepted HTTP request body"`
+}
+
+// originalVariables maps the original Pycotr backend's variables to ours;
+// each is read when ours is unset.
+var originalVariables = map[string]string{
+	"MINER_PAUSE":           "PYCOTR_MINER_PAUSE",
+	"MINER_PRIVATE_KEY":     "PYCOTR_MINER_KEY",
+	"BLCK_SRV_URL":          "PYCOTR_PUBLIC_URL",
+	"MINER_NICK_NAME":       "PYCOTR_NODE_NAME",
+	"GENESIS_FILE_LOCATION": "PYCOTR_GENESIS_FILE",
+}
+
+// seconds is a duration written as seconds ("5", "1.5") or as a Go
+// duration ("500ms").
+type seconds time.Duration
+
+func (s *seconds) Decode(v string) error { return s.Set(v) }
+
+func (s *seconds) Set(v string) error {
+	v = strings.TrimSpace(v)
+	if f, err := strconv.ParseFloat(v, 64); err == nil {
+		if f < 0 || f > services.MaxPause.Seconds() {
+			return fmt.Errorf("%v seconds is out of range 0..%v", f, services.MaxPause.Seconds())
+		}
+		*s = seconds(time.Duration(f * float64(time.Second)))
+		return nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 || d > services.MaxPause {
+		return fmt.Errorf("%q: want seconds (5, 1.5) or a duration (500ms) up to 24h", v)
+	}
+	*s = seconds(d)
+	return nil
+}
+
+func (s *seconds) String() string { return time.Duration(*s).String() }
+
+// list is a comma-separated flag.
+type list []string
+
+func (l *list) Set(v string) error { *l = splitList(v); return nil }
+func (l *list) String() string     { return strings.Join(*l, ",") }
+
+func splitList(v string) []string {
+	var out []string
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// loadNodeConfig reads the environment, then flags. Errors name the
+// variable or flag at fault.
+func loadNodeConfig(args []string) (nodeConfig, error) {
+	var c nodeConfig
+	for orig, ours := range originalVariables {
+		if v, ok := os.LookupEnv(orig); ok {
+			if _, set := os.LookupEnv(ours); !set {
+				os.Setenv(ours, v)
+			}
+		}
+	}
+	if err := envconfig.Process(envPrefix, &c); err != nil {
+		var pe *envconfig.ParseError
+		if errors.As(err, &pe) {
+			return c, usagef("bad %s=%q: %v", pe.KeyName, pe.Value, unwrapAll(pe.Err))
+		}
+		return c, usagef("%v", err)
+	}
+	fs := flag.NewFlagSet("node", flag.ContinueOnError)
+	fs.StringVar(&c.NodeName, "name", c.NodeName, "node name (PYCOTR_NODE_NAME)")
+	fs.StringVar(&c.HTTPAddr, "http-addr", c.HTTPAddr, "HTTP listen address (PYCOTR_HTTP_ADDR)")
+	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "public URL (PYCOTR_PUBLIC_URL)")
+	fs.Var((*list)(&c.NatsURL), "nats-url", "NATS URLs, comma-separated (PYCOTR_NATS_URL)")
+	fs.StringVar(&c.NATSListen, "nats-listen", c.NATSListen, "embedded NATS client address (PYCOTR_NATS_LISTEN)")
+	fs.StringVar(&c.NATSClusterListen, "nats-cluster-listen", c.NATSClusterListen, "embedded NATS route address (PYCOTR_NATS_CLUSTER_LISTEN)")
+	fs.Var((*list)(&c.NATSRoutes), "nats-routes", "embedded NATS routes (PYCOTR_NATS_ROUTES)")
+	fs.StringVar(&c.SubjectPrefix, "subject-prefix", c.SubjectPrefix, "NATS subject prefix (PYCOTR_SUBJECT_PREFIX)")
+	fs.StringVar(&c.MinerKeyFile, "miner-key-file", c.MinerKeyFile, "miner key file (PYCOTR_MINER_KEY_FILE)")
+	fs.Var(&c.MinerPause, "pause", "miner pause in seconds (PYCOTR_MINER_PAUSE)")
+	fs.StringVar(&c.MinerMode, "mode", c.MinerMode, "miner mode: paced, poisson, race (PYCOTR_MINER_MODE)")
+	fs.BoolVar(&c.MinerAutostart, "mine", c.MinerAutostart, "start mining at start-up (PYCOTR_MINER_AUTOSTART)")
+	fs.StringVar(&c.GenesisFile, "genesis", c.GenesisFile, "genesis file (PYCOTR_GENESIS_FILE)")
+	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "data directory (PYCOTR_DATA_DIR)")
+	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level (PYCOTR_LOG_LEVEL)")
+	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: text or json (PYCOTR_LOG_FORMAT)")
+	fs.Var((*list)(&c.CORSOrigins), "cors-origins", "allowed CORS origins (PYCOTR_CORS_ORIGINS)")
+	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", c.MaxBodyBytes, "largest request body (PYCOTR_MAX_BODY_BYTES)")
+	fs.SetOutput(os.Stderr)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return c, usagef("see the flags above")
+		}
+		return c, usagef("%v", err)
+	}
+	if fs.NArg() > 0 {
+		return c, usagef("unexpected arguments: %v", fs.Args())
+	}
+	return c, c.validate()
+}
+
+func unwrapAll(err error) error {
+	for {
+		u := errors.Unwrap(err)
+		if u == nil {
+			return err
+		}
+		err = u
+	}
+}
+
+// validate checks what the types cannot, naming the variable at fault.
+func (c *nodeConfig) validate() error {
+	if c.NodeName == "" || strings.ContainsAny(c.NodeName, " \t\r\n") {
+		return usagef("bad PYCOTR_NODE_NAME=%q: want a name without spaces", c.NodeName)
+	}
+	host, port, err := net.SplitHostPort(c.HTTPAddr)
+	if err != nil {
+		return usagef("bad PYCOTR_HTTP_ADDR=%q: want host:port, e.g. :3001", c.HTTPAddr)
+	}
+	if c.PublicURL == "" {
+		if host == "" || host == "0.0.0.0" || host == "::" {
+			host = "localhost"
+		}
+		c.PublicURL = "http://" + net.JoinHostPort(host, port)
+	}
+	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return usagef("bad PYCOTR_PUBLIC_URL=%q: want http(s)://host:port", c.PublicURL)
+	}
+	for _, s := range c.NatsURL {
+		if u, err := url.Parse(s); err != nil || u.Host == "" {
+			return usagef("bad PYCOTR_NATS_URL entry %q: want nats://host:port", s)
+		}
+	}
+	if len(c.NatsURL) > 0 && (c.NATSListen != "" || c.NATSClusterListen != "") {
+		return usagef("PYCOTR_NATS_LISTEN and PYCOTR_NATS_CLUSTER_LISTEN configure the embedded server; leave PYCOTR_NATS_URL empty to use it")
+	}
+	if c.NATSListen != "" {
+		if _, _, err := net.SplitHostPort(c.NATSListen); err != nil {
+			return usagef("bad PYCOTR_NATS_LISTEN=%q: want host:port", c.NATSListen)
+		}
+	}
+	if c.NATSClusterListen != "" {
+		if _, _, err := net.SplitHostPort(c.NATSClusterListen); err != nil {
+			return usagef("bad PYCOTR_NATS_CLUSTER_LISTEN=%q: want host:port", c.NATSClusterListen)
+		}
+	}
+	if len(c.NATSRoutes) > 0 && c.NATSClusterListen == "" {
+		return usagef("PYCOTR_NATS_ROUTES needs PYCOTR_NATS_CLUSTER_LISTEN")
+	}
+	if _, err := services.ParseMinerMode(c.MinerMode); err != nil {
+		return usagef("bad PYCOTR_MINER_MODE=%q: want paced, poisson or race", c.MinerMode)
+	}
+	if c.MinerKey != "" && c.MinerKeyFile != "" {
+		return usagef("set PYCOTR_MINER_KEY or PYCOTR_MINER_KEY_FILE, not both")
+	}
+	if _, err := parseLevel(c.LogLevel); err != nil {
+		return usagef("bad PYCOTR_LOG_LEVEL=%q: want debug, info, warn or error", c.LogLevel)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return usagef("bad PYCOTR_LOG_FORMAT=%q: want text or json", c.LogFormat)
+	}
+	if c.MaxBodyBytes < 1024 {
+		return usagef("bad PYCOTR_MAX_BODY_BYTES=%d: want at least 1024", c.MaxBodyBytes)
+	}
+	if c.DataDir != "" {
+		return usagef("PYCOTR_DATA_DIR=%q: persistence is not implemented yet; leave it empty (in memory)", c.DataDir)
+	}
+	return nil
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	err := l.UnmarshalText([]byte(s))
+	return l, err
+}
+
+// newLogger builds the process logger.
+func newLogger(level, format string, w *os.File) *slog.Logger {
+	l, _ := parseLevel(level)
+	opts := &slog.HandlerOptions{Level: l}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

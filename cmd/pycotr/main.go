@@ -1,0 +1,89 @@
+// Command pycotr runs Pycotr miner nodes and their tools:
+//
+//	pycotr up        the local network: embedded NATS and three nodes in one process
+//	pycotr node      one node, configured by PYCOTR_* variables and flags
+//	pycotr status    the network's nodes, asked over NATS
+//	pycotr genesis   rewrite the genesis file
+//	pycotr wallet    make a key, sign a transfer
+//	pycotr probe     exit 0 when a URL answers 2xx (container health checks)
+//
+// It parses configuration, starts and stops things, and nothing else.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// exitUsage is the exit code for bad configuration or usage.
+const exitUsage = 2
+
+// errUsage marks errors that are the user's configuration or usage.
+type errUsage struct{ msg string }
+
+func (e errUsage) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return errUsage{fmt.Sprintf(format, args...)} }
+
+type command struct {
+	name, summary string
+	run           func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
+
+var commands = []command{
+	{"up", "run the local network: embedded NATS and 3 nodes on :3001-:3003", runUp},
+	{"node", "run one node (PYCOTR_* variables, flags override)", runNode},
+	{"status", "show the network's nodes, asked over NATS", runStatus},
+	{"genesis", "rewrite the genesis file from the model", runGenesis},
+	{"wallet", "make a key pair, or sign a transfer for POST /api/v1/txs", runWallet},
+	{"probe", "exit 0 when a URL answers 2xx (health checks)", runProbe},
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stderr)
+		if len(args) == 0 {
+			return exitUsage
+		}
+		return 0
+	}
+	for _, c := range commands {
+		if c.name == args[0] {
+			err := c.run(ctx, args[1:], stdout, stderr)
+			var ue errUsage
+			switch {
+			case err == nil:
+				return 0
+			case errors.As(err, &ue):
+				fmt.Fprintf(stderr, "pycotr %s: %s\n", c.name, ue.msg)
+				return exitUsage
+			default:
+				fmt.Fprintf(stderr, "pycotr %s: %v\n", c.name, err)
+				return 1
+			}
+		}
+	}
+	fmt.Fprintf(stderr, "pycotr: unknown command %q\n", args[0])
+	usage(stderr)
+	return exitUsage
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: pycotr <command> [flags]\n\ncommands:")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nrun 'pycotr <command> -h' for a command's flags")
+}

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/pycotr/pycotr/events"
+)
+
+// runStatus asks the network over NATS (scatter-gather) and prints a table.
+func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("status", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	def := os.Getenv("PYCOTR_NATS_URL")
+	if def == "" {
+		def = "nats://127.0.0.1:4222"
+	}
+	natsURL := fs.String("nats-url", def, "NATS server URLs, comma-separated (PYCOTR_NATS_URL)")
+	prefix := fs.String("subject-prefix", orDefault(os.Getenv("PYCOTR_SUBJECT_PREFIX"), events.DefaultPrefix), "subject prefix")
+	asJSON := fs.Bool("json", false, "print JSON for scripts")
+	watch := fs.Bool("watch", false, "redraw every second until Ctrl-C")
+	stall := fs.Duration("wait", 500*time.Millisecond, "stop waiting for replies after this long without one")
+	if err := fs.Parse(args); err != nil {
+		return usagef("%v", err)
+	}
+	subjects, err := events.NewSubjects(*prefix)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	bus, err := events.Connect(events.BusConfig{Servers: splitList(*natsURL), Name: "pycotr status", Subjects: subjects})
+	if err != nil {
+		return err
+	}
+	defer bus.Close()
+	if !waitConnected(ctx, bus, 3*time.Second) {
+		return fmt.Errorf("cannot reach NATS at %s", *natsURL)
+	}
+	for {
+		gctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		states, err := bus.GatherStates(gctx, *stall)
+		cancel()
+		if err != nil {
+			return err
+		}
+		slices.SortFunc(states, func(a, b events.NodeState) int { return strings.Compare(a.Name, b.Name) })
+		if *asJSON {
+			if states == nil {
+				states = []events.NodeState{}
+			}
+			if err := json.NewEncoder(stdout).Encode(states); err != nil {
+				return err
+			}
+		} else {
+			if *watch {
+				fmt.Fprint(stdout, "\033[H\033[2J")
+			}
+			printStatus(stdout, states)
+		}
+		if !*watch {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+func waitConnected(ctx context.Context, bus *events.Bus, within time.Duration) bool {
+	deadline := time.Now().Add(within)
+	for !bus.Connected() {
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return false
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return true
+}
+
+func printStatus(w io.Writer, states []events.NodeState) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "NODE\tURL\tHEIGHT\tTIP\tMINED\tPAUSE\tMINING\tPEERS")
+	for _, s := range states {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d\t%gs\t%v\t%d\n", s.Name, s.URL, s.Height, s.Tip.Short(), s.BlocksMined, s.Pause, s.Mining, s.Peers)
+	}
+	tw.Flush()
+	if len(states) == 0 {
+		fmt.Fprintln(w, "no node answered")
+	}
+}

@@ -1,0 +1,45 @@
+package main
+
+import (
+	"flag"
+	"os"
+	"strings"
+	"time"
+)
+
+func parseUpFlags(args []string) (upConfig, error) {
+	uc := upConfig{}
+	fs := flag.NewFlagSet("up", flag.ContinueOnError)
+	fs.SetOutput(os.Stderr)
+	fs.IntVar(&uc.nodes, "nodes", 3, "number of nodes")
+	pauses := fs.String("pause", "5,10,15", "miner pauses in seconds, comma-separated, one per node (repeated if fewer)")
+	fs.IntVar(&uc.basePort, "base-port", 3001, "HTTP port of node-1; node-N gets base-port+N-1")
+	fs.StringVar(&uc.host, "host", "127.0.0.1", "HTTP listen host")
+	fs.StringVar(&uc.natsListen, "nats-listen", "127.0.0.1:4222", "embedded NATS client address (empty = in-process only)")
+	fs.StringVar(&uc.mode, "mode", "paced", "miner mode: paced, poisson or race")
+	fs.StringVar(&uc.logLevel, "log-level", "info", "log level")
+	fs.StringVar(&uc.logFormat, "log-format", "text", "log format: text or json")
+	if err := fs.Parse(args); err != nil {
+		return uc, usagef("%v", err)
+	}
+	if uc.nodes < 1 || uc.nodes > 32 {
+		return uc, usagef("bad --nodes=%d: want 1 to 32", uc.nodes)
+	}
+	if uc.basePort < 1 || uc.basePort+uc.nodes > 65535 {
+		return uc, usagef("bad --base-port=%d", uc.basePort)
+	}
+	for _, p := range strings.Split(*pauses, ",") {
+		var s seconds
+		if err := s.Set(p); err != nil {
+			return uc, usagef("bad --pause: %v", err)
+		}
+		uc.pauses = append(uc.pauses, time.Duration(s))
+	}
+	if _, err := parseLevel(uc.logLevel); err != nil {
+		return uc, usagef("bad --log-level=%q", uc.logLevel)
+	}
+	if uc.logFormat != "text" && uc.logFormat != "json" {
+		return uc, usagef("bad --log-format=%q: want text or json", uc.logFormat)
+	}
+	return uc, nil
+}

@@ -1,0 +1,101 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+)
+
+// limitBody bounds every request body: a declared length above the limit
+// is refused at once, and reading past it fails with *http.MaxBytesError.
+func (a *api) limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > a.cfg.MaxBodyBytes {
+			a.writeError(w, r, &http.MaxBytesError{Limit: a.cfg.MaxBodyBytes})
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, a.cfg.MaxBodyBytes)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// readJSONBody reads a request's body and checks that it is JSON. It
+// returns nil when there is no body. A body needs a JSON content type,
+// except on GET, where the original's clients sometimes send none.
+func readJSONBody(r *http.Request) ([]byte, error) {
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, err
+		}
+		return nil, badArg("reading the request body: %v", err)
+	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		return nil, nil
+	}
+	ct := r.Header.Get("Content-Type")
+	if ct == "" && r.Method == http.MethodGet {
+		return b, nil
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+		return nil, newError(http.StatusUnsupportedMediaType, codeUnsupportedMedia,
+			"Content-Type %q not supported: send application/json", ct)
+	}
+	return b, nil
+}
+
+// decodeStrict decodes one JSON value into v, refusing unknown fields and
+// trailing data (the v1 API's rule).
+func decodeStrict(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return newError(http.StatusBadRequest, codeMalformedJSON, "unexpected data after the JSON value")
+	}
+	return nil
+}
+
+// jsonError describes a decoding error for the client.
+func jsonError(err error) *apiError {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return newError(http.StatusBadRequest, codeMalformedJSON, "malformed JSON at offset %d: %v", se.Offset, se)
+	case errors.As(err, &te):
+		field := te.Field
+		if field == "" {
+			field = "body"
+		}
+		return newError(http.StatusBadRequest, codeBadArgument, "%s: want %s, got JSON %s", field, te.Type, te.Value)
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return newError(http.StatusBadRequest, codeMalformedJSON, "malformed JSON: unexpected end of input")
+	}
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return ae
+	}
+	// Unknown fields and errors from UnmarshalText (hashes, ...).
+	return newError(http.StatusBadRequest, codeBadArgument, "%s", strings.TrimPrefix(err.Error(), "json: "))
+}
+
+// readStrict reads a required JSON body into v with decodeStrict.
+func readStrict(r *http.Request, v any) error {
+	b, err := readJSONBody(r)
+	if err != nil {
+		return err
+	}
+	if b == nil {
+		return newError(http.StatusBadRequest, codeMissingArgument, "a JSON request body is required")
+	}
+	return decodeStrict(b, v)
+}

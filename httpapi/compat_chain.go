@@ -1,0 +1,119 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/pycotr/pycotr/chain"
+)
+
+// The chain in the original's shape, for describe_blockchain and
+// get_blockchain. Never a private key (the original leaked its miner's
+// key here), never a CVV or a full card number.
+
+// compatTx is a transaction as the original encoded it.
+type compatTx struct {
+	UUID        string `json:"uuid"`
+	Type        string `json:"type"`
+	Amount      int64  `json:"amount"`
+	AttachedFee int64  `json:"attached_fee"`
+	FromAddress string `json:"from_address"` // "" for a reward, never null: the frontend slices it
+	ToAddress   string `json:"to_address"`
+	Signature   string `json:"signature"`
+	Reward      bool   `json:"reward"`
+	CreditCard  bool   `json:"credit_card"`
+	CCNumber    string `json:"credit_card_cc_number"` // masked
+	CCDate      string `json:"credit_card_cc_date"`
+	CCPict      string `json:"credit_card_cc_pict"` // the CVV in the original: always ""
+	CCName      string `json:"credit_card_cc_name"`
+}
+
+func toCompatTx(tx *chain.Tx) compatTx {
+	c := compatTx{
+		UUID: tx.ID, Type: string(tx.Type), Amount: tx.Amount, AttachedFee: tx.Fee,
+		FromAddress: string(tx.From), ToAddress: string(tx.To), Signature: tx.Signature,
+		Reward: tx.Type == chain.TxReward, CreditCard: tx.Type == chain.TxMint,
+	}
+	if tx.Card != nil {
+		c.CCNumber, c.CCDate, c.CCName = tx.Card.Masked, tx.Card.Expiry, tx.Card.Holder
+	}
+	return c
+}
+
+func toCompatTxs(txs []chain.Tx) []compatTx {
+	out := make([]compatTx, len(txs))
+	for i := range txs {
+		out[i] = toCompatTx(&txs[i])
+	}
+	return out
+}
+
+// compatBlock is a block as the original encoded it, plus its index.
+type compatBlock struct {
+	Index        uint64     `json:"index"`
+	Nonce        uint64     `json:"nonce"`
+	Timestamp    string     `json:"timestamp"` // ISO 8601, as the original's isoformat()
+	PreviousHash string     `json:"previous_hash"`
+	Hash         string     `json:"hash"`
+	Transactions []compatTx `json:"transactions"`
+}
+
+// compatTimestamp renders a block's unix-millisecond time in ISO 8601 UTC.
+func compatTimestamp(ms int64) string {
+	return time.UnixMilli(ms).UTC().Format("2006-01-02T15:04:05.000Z07:00")
+}
+
+func toCompatBlock(b *chain.Block) compatBlock {
+	return compatBlock{
+		Index: b.Header.Height, Nonce: b.Header.Nonce, Timestamp: compatTimestamp(b.Header.Timestamp),
+		PreviousHash: b.Header.PrevHash.String(), Hash: b.Hash().String(), Transactions: toCompatTxs(b.Txs),
+	}
+}
+
+// compatChain is describe_blockchain's result.
+type compatChain struct {
+	ID                 string        `json:"id"`
+	SourceBlockchainID string        `json:"source_blockchain_id"`
+	Chain              []compatBlock `json:"chain"`
+	PoolTransactions   []compatTx    `json:"pool_transactions"`
+	Difficulty         uint32        `json:"difficulty"`
+	MiningRewardAmount int64         `json:"mining_reward_amount"`
+}
+
+func (a *api) compatChainView() compatChain {
+	c := a.node.Chain()
+	blocks := c.Blocks(0, int(c.Height())+1)
+	out := compatChain{
+		ID: a.node.ID(), SourceBlockchainID: a.node.SourceChainID(),
+		Chain:            make([]compatBlock, len(blocks)),
+		PoolTransactions: toCompatTxs(c.Pending()),
+		Difficulty:       c.Params().Bits, MiningRewardAmount: c.Params().Reward,
+	}
+	for i, b := range blocks {
+		out.Chain[i] = toCompatBlock(b)
+	}
+	return out
+}
+
+func (a *api) compatDescribeBlockchain(w http.ResponseWriter, r *http.Request) error {
+	if _, err := readArgs(r); err != nil {
+		return err
+	}
+	writeCompat(w, "", a.compatChainView())
+	return nil
+}
+
+// compatGetBlockchain answers the same chain encoded as a JSON string
+// inside the envelope: the original double-encoded it.
+func (a *api) compatGetBlockchain(w http.ResponseWriter, r *http.Request) error {
+	if _, err := readArgs(r); err != nil {
+		return err
+	}
+	b, err := json.Marshal(a.compatChainView())
+	if err != nil {
+		return err
+	}
+	writeCompat(w, "", string(b))
+	return nil
+}

@@ -1,0 +1,141 @@
+package httpapi
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/pycotr/pycotr/chain"
+)
+
+// add_to_pending_transactions: the original's transaction intake, where the
+// client sends its private key and the node signs (v1 clients sign
+// themselves, see v1SubmitTx).
+
+// compatTxID reads the original's optional transaction_id: any UUID form
+// Python's uuid.UUID accepted, normalised to the canonical lowercase form.
+func compatTxID(in args) (string, error) {
+	s, ok, err := in.str("transaction_id")
+	if err != nil || !ok || strings.TrimSpace(s) == "" {
+		return "", err
+	}
+	id, err := uuid.Parse(strings.TrimSpace(s))
+	if err != nil {
+		return "", fmt.Errorf("transaction_id %q: %w", s, chain.ErrBadTxID)
+	}
+	return id.String(), nil
+}
+
+func (a *api) compatAddTx(w http.ResponseWriter, r *http.Request) error {
+	in, err := readArgs(r)
+	if err != nil {
+		return err
+	}
+	tx, card, err := compatBuildTx(in)
+	if err != nil {
+		return err
+	}
+	if err := a.node.SubmitTx(&tx); err != nil {
+		return err
+	}
+	msg := "Transaction added"
+	if card {
+		msg = "Credit Card Transaction added"
+	}
+	writeCompat(w, msg, map[string]any{"transaction_id": tx.ID, "amount": tx.Amount})
+	return nil
+}
+
+// compatBuildTx builds and signs the transaction an add_to_pending_transactions
+// body describes, with the sender's key the client sent (the original's
+// contract; v1 clients sign themselves).
+func compatBuildTx(in args) (tx chain.Tx, card bool, err error) {
+	if in == nil {
+		return tx, false, newError(http.StatusBadRequest, codeMissingArgument, "a JSON request body is required")
+	}
+	from, err := in.requiredStr("from_address")
+	if err != nil {
+		return tx, false, err
+	}
+	to, err := in.requiredStr("to_address")
+	if err != nil {
+		return tx, false, err
+	}
+	keyHex, err := in.requiredStr("from_private_key")
+	if err != nil {
+		return tx, false, err
+	}
+	amount, err := in.requiredInt("amount")
+	if err != nil {
+		return tx, false, err
+	}
+	fee, _, err := in.integer("attached_fee")
+	if err != nil {
+		return tx, false, err
+	}
+	id, err := compatTxID(in)
+	if err != nil {
+		return tx, false, err
+	}
+	if card, err = in.boolean("is_credit_card"); err != nil {
+		return tx, false, err
+	}
+	key, err := chain.ParsePrivateKey(keyHex)
+	if err != nil {
+		return tx, false, err
+	}
+	if chain.AddressOf(&key.PublicKey) != chain.Address(from) {
+		return tx, false, newError(http.StatusUnprocessableEntity, codeKeyMismatch,
+			"from_private_key is not the key of from_address")
+	}
+	if !card {
+		tx, err = chain.NewTransfer(key, chain.Address(to), amount, fee, id)
+		return tx, false, err
+	}
+	if to != from {
+		return tx, true, fmt.Errorf("to_address differs from from_address: %w", chain.ErrMintNotToSelf)
+	}
+	ci, err := compatCard(in)
+	if err != nil {
+		return tx, true, err
+	}
+	c, err := chain.NewCard(ci)
+	if err != nil {
+		return tx, true, err
+	}
+	tx, err = chain.NewMint(key, c, amount, fee, id)
+	return tx, true, err
+}
+
+// compatCard reads the card fields of a card purchase.
+func compatCard(in args) (chain.CardInput, error) {
+	var ci chain.CardInput
+	number, ok, err := in.digits("credit_card_cc_number")
+	if err != nil {
+		return ci, err
+	}
+	if !ok {
+		return ci, missingArg("credit_card_cc_number")
+	}
+	expiry, err := in.requiredStr("credit_card_cc_date")
+	if err != nil {
+		return ci, err
+	}
+	if len(expiry) > 10 && expiry[10] == 'T' { // a Python datetime's isoformat
+		expiry = expiry[:10]
+	}
+	cvv, ok, err := in.digits("credit_card_cc_pict")
+	if err != nil {
+		return ci, err
+	}
+	if !ok {
+		return ci, missingArg("credit_card_cc_pict")
+	}
+	holder, _, err := in.str("credit_card_cc_name")
+	if err != nil {
+		return ci, err
+	}
+	return chain.CardInput{Number: number, Expiry: expiry, CVV: strings.TrimSpace(cvv), Holder: holder}, nil
+}

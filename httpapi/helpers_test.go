@@ -1,0 +1,275 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pycotr/pycotr/chain"
+	"github.com/pycotr/pycotr/events"
+	"github.com/pycotr/pycotr/genesis"
+	"github.com/pycotr/pycotr/services"
+)
+
+var (
+	keysOnce sync.Once
+	keyPool  []*rsa.PrivateKey
+
+	genesisOnce sync.Once
+	testGen     *genesis.File
+)
+
+// testKey returns one of a few 1024-bit keys made once per test binary
+// (the smallest the rules accept, and fast to make).
+func testKey(t testing.TB, i int) *rsa.PrivateKey {
+	t.Helper()
+	keysOnce.Do(func() {
+		for range 8 {
+			k, err := rsa.GenerateKey(rand.Reader, 1024)
+			if err != nil {
+				panic(err)
+			}
+			keyPool = append(keyPool, k)
+		}
+	})
+	return keyPool[i%len(keyPool)]
+}
+
+func addr(t testing.TB, i int) chain.Address { return chain.AddressOf(&testKey(t, i).PublicKey) }
+
+// testGenesis is a network with 8-bit difficulty, so blocks come at once.
+func testGenesis(t testing.TB) *genesis.File {
+	t.Helper()
+	genesisOnce.Do(func() {
+		p := chain.DefaultParams()
+		p.Bits = 8
+		f, err := genesis.Generate(context.Background(), p, genesis.Timestamp)
+		if err != nil {
+			panic(err)
+		}
+		testGen = f
+	})
+	return testGen
+}
+
+func startServer(t testing.TB) *events.Server {
+	t.Helper()
+	srv, err := events.StartServer(events.ServerConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Shutdown)
+	return srv
+}
+
+// startNode starts node i (miner key testKey(i), public URL :300<i+1>) on
+// srv, mining off, and closes it at the end of the test.
+func startNode(t testing.TB, srv *events.Server, i int) *services.Node {
+	t.Helper()
+	n, err := services.New(services.Config{
+		Name:              fmt.Sprintf("node-%d", i+1),
+		PublicURL:         fmt.Sprintf("http://127.0.0.1:%d", 3001+i),
+		MinerKey:          testKey(t, i),
+		Genesis:           testGenesis(t),
+		Embedded:          srv,
+		PresenceInterval:  100 * time.Millisecond,
+		ConsensusInterval: time.Second,
+		GatherStall:       100 * time.Millisecond,
+		Miner:             services.MinerConfig{Mode: services.ModePaced, Pause: 50 * time.Millisecond},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Close() })
+	return n
+}
+
+// testAPI is a node behind an httptest server, with a client that keeps
+// every response for the tests that inspect a whole session.
+type testAPI struct {
+	t    testing.TB
+	node *services.Node
+	srv  *httptest.Server
+
+	mu        sync.Mutex
+	responses []recorded
+}
+
+type recorded struct {
+	route string // "METHOD /path"
+	body  []byte
+}
+
+func newTestAPI(t testing.TB, n *services.Node, mutate func(*Config)) *testAPI {
+	t.Helper()
+	cfg := Config{Node: n, DevKeys: true}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	ta := &testAPI{t: t, node: n, srv: httptest.NewServer(New(cfg))}
+	t.Cleanup(ta.srv.Close)
+	return ta
+}
+
+// startAPI is one node with its API: the common case.
+func startAPI(t testing.TB) *testAPI {
+	t.Helper()
+	return newTestAPI(t, startNode(t, startServer(t), 0), nil)
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// do sends a request; a non-empty body goes with contentType (if any).
+func (ta *testAPI) do(method, path, contentType, body string) response {
+	ta.t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, ta.srv.URL+path, rd)
+	if err != nil {
+		ta.t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	res, err := ta.srv.Client().Do(req)
+	if err != nil {
+		ta.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		ta.t.Fatal(err)
+	}
+	ta.mu.Lock()
+	ta.responses = append(ta.responses, recorded{route: method + " " + path, body: b})
+	ta.mu.Unlock()
+	return response{status: res.StatusCode, header: res.Header, body: b}
+}
+
+// jsonBody encodes v for a request.
+func jsonBody(t testing.TB, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// compat sends a compatibility request (JSON body if v != nil) and
+// decodes a success envelope's result into out; it fails the test on
+// anything but 200 and "success".
+func (ta *testAPI) compat(method, path string, v any, out any) (message string) {
+	ta.t.Helper()
+	body := ""
+	if v != nil {
+		body = jsonBody(ta.t, v)
+	}
+	res := ta.do(method, path, "application/json", body)
+	if res.status != http.StatusOK {
+		ta.t.Fatalf("%s %s: status %d: %s", method, path, res.status, res.body)
+	}
+	if ct := res.header.Get("Content-Type"); ct != "application/json; charset=utf-8" {
+		ta.t.Errorf("%s %s: Content-Type %q", method, path, ct)
+	}
+	var env struct {
+		Status  string          `json:"status"`
+		Message *string         `json:"message"`
+		Result  json.RawMessage `json:"result"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(res.body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&env); err != nil {
+		ta.t.Fatalf("%s %s: envelope: %v: %s", method, path, err, res.body)
+	}
+	if env.Status != "success" || env.Message == nil || env.Result == nil {
+		ta.t.Fatalf("%s %s: envelope %s", method, path, res.body)
+	}
+	if out != nil {
+		if err := json.Unmarshal(env.Result, out); err != nil {
+			ta.t.Fatalf("%s %s: result: %v: %s", method, path, err, env.Result)
+		}
+	}
+	return *env.Message
+}
+
+// v1 sends a v1 request and decodes a JSON answer with the wanted status.
+func (ta *testAPI) v1(method, path string, v any, want int, out any) response {
+	ta.t.Helper()
+	body := ""
+	if v != nil {
+		body = jsonBody(ta.t, v)
+	}
+	res := ta.do(method, "/api/v1"+path, "application/json", body)
+	if res.status != want {
+		ta.t.Fatalf("%s %s: status %d, want %d: %s", method, path, res.status, want, res.body)
+	}
+	if out != nil {
+		if err := json.Unmarshal(res.body, out); err != nil {
+			ta.t.Fatalf("%s %s: %v: %s", method, path, err, res.body)
+		}
+	}
+	return res
+}
+
+// eventually polls cond until it holds or the deadline passes.
+func eventually(t testing.TB, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("not within %s: %s", within, what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// mineUntil runs n's miner until cond holds, then stops it.
+func mineUntil(t testing.TB, n *services.Node, what string, cond func() bool) {
+	t.Helper()
+	n.StartMining()
+	defer n.StopMining()
+	eventually(t, 15*time.Second, what, cond)
+}
+
+// confirmed reports whether a transaction is on n's best chain.
+func confirmed(n *services.Node, id string) bool {
+	_, st, _ := n.Chain().FindTx(id)
+	return st == chain.TxConfirmed
+}
+
+// testCard is a valid card for mints.
+var testCard = chain.CardInput{Number: "4111 1111 1111 1111", Expiry: "2099-12", CVV: "123", Holder: "Test"}
+
+// signedMint builds a card purchase of amount by key i, signed.
+func signedMint(t testing.TB, i int, amount int64) chain.Tx {
+	t.Helper()
+	c, err := chain.NewCard(testCard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := chain.NewMint(testKey(t, i), c, amount, 0, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tx
+}

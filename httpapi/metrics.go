@@ -1,0 +1,138 @@
+package httpapi
+
+import (
+	"math/big"
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// newMetricsHandler serves /metrics from a registry of the node's own:
+// the node's collector, read at scrape time, plus Go and process metrics.
+// Each node has its own registry, so several nodes share one process.
+func newMetricsHandler(n Node) http.Handler {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		newNodeCollector(n),
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})
+}
+
+// nodeCollector reads a node's state and counters at each scrape: the
+// node keeps plain counters, nothing is pushed.
+type nodeCollector struct {
+	n Node
+
+	height, totalWork, mempoolTxs, mempoolBytes, hashRate, peers, mining, pause, ready *prometheus.Desc
+	blocksMined, blocksAccepted, hashes, syncPages, syncBlocks, syncBytes              *prometheus.Desc
+	reorgs, reorgDepth, feedDrops                                                      *prometheus.Desc
+	txAccepted, txRejected, blocksRejected, natsDropped                                *prometheus.Desc
+}
+
+func newNodeCollector(n Node) *nodeCollector {
+	d := func(name, help string, labels ...string) *prometheus.Desc {
+		return prometheus.NewDesc("pycotr_"+name, help, labels, nil)
+	}
+	return &nodeCollector{
+		n:              n,
+		height:         d("height", "Height of the best chain's tip."),
+		totalWork:      d("total_work", "Cumulative proof-of-work of the best chain (expected hashes)."),
+		mempoolTxs:     d("mempool_txs", "Transactions in the mempool."),
+		mempoolBytes:   d("mempool_bytes", "Bytes of transactions in the mempool."),
+		hashRate:       d("pow_hashes_per_second", "Proof-of-work rate over the miner's last solve."),
+		peers:          d("peers", "Live peers seen by presence."),
+		mining:         d("mining", "1 when the miner is on."),
+		pause:          d("miner_pause_seconds", "The miner's pause."),
+		ready:          d("ready", "1 when the node is connected and synced."),
+		blocksMined:    d("blocks_mined_total", "Blocks this node mined."),
+		blocksAccepted: d("blocks_accepted_total", "Blocks accepted from peers."),
+		hashes:         d("pow_hashes_total", "Proof-of-work tries made."),
+		syncPages:      d("sync_pages_total", "Block pages received in chain sync."),
+		syncBlocks:     d("sync_blocks_total", "Blocks received in chain sync."),
+		syncBytes:      d("sync_bytes_total", "Bytes of blocks received in chain sync."),
+		reorgs:         d("reorgs_total", "Switches of the best chain to another branch."),
+		reorgDepth:     d("reorg_depth_total", "Blocks disconnected by reorgs, summed."),
+		feedDrops:      d("feed_dropped_subscribers_total", "Live-view subscribers dropped for falling behind."),
+		txAccepted:     d("txs_accepted_total", "Transactions accepted into the mempool, by source.", "source"),
+		txRejected:     d("txs_rejected_total", "Transactions rejected, by reason.", "reason"),
+		blocksRejected: d("blocks_rejected_total", "Blocks rejected, by reason.", "reason"),
+		natsDropped:    d("nats_dropped_total", "Inbound NATS messages dropped, by reason.", "reason"),
+	}
+}
+
+func (c *nodeCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{
+		c.height, c.totalWork, c.mempoolTxs, c.mempoolBytes, c.hashRate, c.peers, c.mining, c.pause, c.ready,
+		c.blocksMined, c.blocksAccepted, c.hashes, c.syncPages, c.syncBlocks, c.syncBytes,
+		c.reorgs, c.reorgDepth, c.feedDrops,
+		c.txAccepted, c.txRejected, c.blocksRejected, c.natsDropped,
+	} {
+		ch <- d
+	}
+}
+
+func (c *nodeCollector) Collect(ch chan<- prometheus.Metric) {
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	counter := func(d *prometheus.Desc, v uint64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
+	}
+	byLabel := func(d *prometheus.Desc, m map[string]uint64, always ...string) {
+		for _, k := range always {
+			if _, ok := m[k]; !ok {
+				counter(d, 0, k)
+			}
+		}
+		for k, v := range m {
+			counter(d, v, k)
+		}
+	}
+	chain := c.n.Chain()
+	tip := chain.Tip()
+	count, bytes := chain.MempoolStats()
+	gauge(c.height, float64(tip.Height))
+	gauge(c.totalWork, workFloat(tip.Work))
+	gauge(c.mempoolTxs, float64(count))
+	gauge(c.mempoolBytes, float64(bytes))
+	gauge(c.hashRate, c.n.HashRate())
+	gauge(c.peers, float64(len(c.n.Peers())))
+	gauge(c.mining, boolFloat(c.n.Mining()))
+	gauge(c.pause, c.n.Pause().Seconds())
+	ready, _ := c.n.Ready()
+	gauge(c.ready, boolFloat(ready))
+
+	s := c.n.Stats()
+	counter(c.blocksMined, s.BlocksMined.Load())
+	counter(c.blocksAccepted, s.BlocksAccepted.Load())
+	counter(c.hashes, c.n.Hashes())
+	counter(c.syncPages, s.SyncPages.Load())
+	counter(c.syncBlocks, s.SyncBlocks.Load())
+	counter(c.syncBytes, s.SyncBytes.Load())
+	counter(c.reorgs, s.Reorgs.Load())
+	counter(c.reorgDepth, s.ReorgDepthTotal.Load())
+	counter(c.feedDrops, s.FeedDrops.Load())
+	byLabel(c.txAccepted, s.TxAccepted(), "local", "relay")
+	byLabel(c.txRejected, s.TxRejected())
+	byLabel(c.blocksRejected, s.BlocksRejected())
+	byLabel(c.natsDropped, s.NATSDrops())
+}
+
+func workFloat(w *big.Int) float64 {
+	if w == nil {
+		return 0
+	}
+	f, _ := new(big.Float).SetInt(w).Float64()
+	return f
+}
+
+func boolFloat(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}

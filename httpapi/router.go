@@ -1,0 +1,110 @@
+package httpapi
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+)
+
+// Config configures the HTTP API of one node.
+type Config struct {
+	Node   Node
+	Logger *slog.Logger // nil = discard
+
+	// MaxBodyBytes bounds request bodies (413 above); default 1 MiB.
+	MaxBodyBytes int64
+	// CORSOrigins are the browser origins allowed to call the API
+	// ("*" for any); none = no CORS headers.
+	CORSOrigins []string
+	// DevKeys enables POST /api/v1/keys, a development-only key
+	// generator (the compatibility create_key route is always on).
+	DevKeys bool
+
+	// Heartbeat is the event stream's keep-alive interval; default 15 s.
+	Heartbeat time.Duration
+	// StreamWriteTimeout bounds each write to an event stream: a client
+	// that reads nothing for this long is disconnected; default 30 s.
+	StreamWriteTimeout time.Duration
+}
+
+// DefaultMaxBodyBytes is the default bound on request bodies.
+const DefaultMaxBodyBytes = 1 << 20
+
+func (c Config) withDefaults() Config {
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.MaxBodyBytes <= 0 {
+		c.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if c.Heartbeat <= 0 {
+		c.Heartbeat = 15 * time.Second
+	}
+	if c.StreamWriteTimeout <= 0 {
+		c.StreamWriteTimeout = 30 * time.Second
+	}
+	return c
+}
+
+// api holds what the handlers share.
+type api struct {
+	cfg     Config
+	node    Node
+	log     *slog.Logger
+	metrics http.Handler
+	mux     *chi.Mux
+}
+
+// New returns the HTTP handler of a node: compatibility routes, /api/v1,
+// the event stream, /metrics, /healthz, /readyz and the dashboard at /.
+func New(cfg Config) http.Handler { return newRouter(cfg) }
+
+func newRouter(cfg Config) *chi.Mux {
+	if cfg.Node == nil {
+		panic("httpapi: Config.Node is required")
+	}
+	cfg = cfg.withDefaults()
+	a := &api{cfg: cfg, node: cfg.Node, log: cfg.Logger}
+	a.metrics = newMetricsHandler(cfg.Node)
+
+	r := chi.NewRouter()
+	a.mux = r
+	r.Use(middleware.RequestID, echoRequestID, a.accessLog, a.recoverer, a.cors, a.limitBody)
+	r.NotFound(a.notFound)
+	r.MethodNotAllowed(a.methodNotAllowed)
+
+	a.compatRoutes(r)
+	r.Route("/api/v1", a.v1Routes)
+	r.Method(http.MethodGet, "/metrics", a.metrics)
+	r.Get("/healthz", a.healthz)
+	r.Get("/readyz", a.readyz)
+	web := WebHandler() // the dashboard (web.go)
+	for _, m := range []string{http.MethodGet, http.MethodHead} {
+		r.Method(m, "/", web)
+		r.Method(m, "/assets/*", web)
+	}
+	return r
+}
+
+func (a *api) notFound(w http.ResponseWriter, r *http.Request) {
+	a.writeError(w, r, notFound("no route %s %s", r.Method, r.URL.Path))
+}
+
+// methodNotAllowed answers 405 with the Allow header listing the methods
+// the path does take.
+func (a *api) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
+	var allowed []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodPatch} {
+		if a.mux.Match(chi.NewRouteContext(), m, r.URL.Path) {
+			allowed = append(allowed, m)
+		}
+	}
+	for _, m := range allowed {
+		w.Header().Add("Allow", m)
+	}
+	a.writeError(w, r, newError(http.StatusMethodNotAllowed, codeMethodNotAllowed,
+		"%s not allowed on %s (allowed: %v)", r.Method, r.URL.Path, allowed))
+}

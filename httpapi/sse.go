@@ -1,0 +1,95 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// subscriberBuffer is how many events a stream may fall behind before the
+// node drops it.
+const subscriberBuffer = 64
+
+// events is GET /api/v1/events: the node's events as server-sent events,
+// one per event, named by kind (tx, block, reorg, peer-up, peer-down),
+// with the event's JSON as data and a comment as heartbeat.
+//
+// A stream never slows the node: the node drops a subscriber that falls
+// behind (its channel is closed), and the stream then ends; the browser's
+// EventSource reconnects. Each write has its own deadline, so a client
+// that stops reading is disconnected, and the server's read and write
+// timeouts, meant for ordinary requests, are lifted for the stream.
+func (a *api) events(w http.ResponseWriter, r *http.Request) {
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Time{}) // the body is read; do not cut the stream at ReadTimeout
+	ch, unsubscribe := a.node.Subscribe(subscriberBuffer)
+	defer unsubscribe()
+
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+
+	write := func(format string, args ...any) bool {
+		if err := rc.SetWriteDeadline(time.Now().Add(a.cfg.StreamWriteTimeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+			return false
+		}
+		if _, err := fmt.Fprintf(w, format, args...); err != nil {
+			return false
+		}
+		return rc.Flush() == nil
+	}
+	if !write("retry: 3000\n: %s\n\n", a.node.Name()) {
+		return
+	}
+	heartbeat := time.NewTicker(a.cfg.Heartbeat)
+	defer heartbeat.Stop()
+	stop := streamStop(r.Context())
+	var seq uint64
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-stop:
+			return
+		case e, ok := <-ch:
+			if !ok { // dropped for falling behind, or the node stopped
+				write(": dropped\n\n")
+				return
+			}
+			data, err := json.Marshal(e)
+			if err != nil {
+				a.log.Error("encode event", "kind", e.Kind, "err", err)
+				continue
+			}
+			seq++
+			if !write("id: %d\nevent: %s\ndata: %s\n\n", seq, e.Kind, data) {
+				return
+			}
+		case <-heartbeat.C:
+			if !write(": heartbeat\n\n") {
+				return
+			}
+		}
+	}
+}
+
+// streamStopKey carries, in a request's context, a channel closed when the
+// server begins to shut down: long-lived streams end then, so that
+// shutdown can drain the ordinary requests.
+type streamStopKey struct{}
+
+func withStreamStop(ctx context.Context, stop <-chan struct{}) context.Context {
+	return context.WithValue(ctx, streamStopKey{}, stop)
+}
+
+// streamStop returns the request's shutdown channel (nil, never ready,
+// under a server that is not ours, such as httptest's).
+func streamStop(ctx context.Context) <-chan struct{} {
+	stop, _ := ctx.Value(streamStopKey{}).(<-chan struct{})
+	return stop
+}

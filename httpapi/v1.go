@@ -1,0 +1,287 @@
+package httpapi
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/pycotr/pycotr/chain"
+	"github.com/pycotr/pycotr/services"
+)
+
+// The /api/v1 REST API: JSON in and out, errors as RFC 9457 problem
+// documents, unknown fields refused. Documented in openapi.json.
+
+const v1ContentType = "application/json; charset=utf-8"
+
+// Paging of GET /api/v1/chain.
+const (
+	defaultPageLimit = 50
+	maxPageLimit     = 500
+)
+
+func (a *api) v1Routes(r chi.Router) {
+	r.Get("/", a.handle(a.v1Index))
+	r.Get("/openapi.json", serveOpenAPI)
+	r.Get("/node", a.handle(a.v1Node))
+	r.Get("/peers", a.handle(a.v1Peers))
+	r.Get("/chain", a.handle(a.v1Chain))
+	r.Get("/blocks/{id}", a.handle(a.v1Block))
+	r.Get("/txs/{id}", a.handle(a.v1Tx))
+	r.Post("/txs", a.handle(a.v1SubmitTx))
+	r.Get("/mempool", a.handle(a.v1Mempool))
+	r.Get("/balances/{address}", a.handle(a.v1Balance))
+	r.Post("/keys", a.handle(a.v1Keys))
+	r.Get("/miner", a.handle(a.v1Miner))
+	r.Post("/miner/start", a.handle(a.v1MinerStart))
+	r.Post("/miner/stop", a.handle(a.v1MinerStop))
+	r.Put("/miner/pause", a.handle(a.v1MinerPause))
+	r.Get("/events", a.events)
+}
+
+func writeV1(w http.ResponseWriter, status int, v any) { writeJSON(w, status, v1ContentType, v) }
+
+func (a *api) v1Index(w http.ResponseWriter, r *http.Request) error {
+	writeV1(w, http.StatusOK, map[string]string{"openapi": "/api/v1/openapi.json", "events": "/api/v1/events"})
+	return nil
+}
+
+// nodeView is GET /api/v1/node.
+type nodeView struct {
+	services.NodeState
+	SourceChainID string       `json:"source_chain_id"`
+	MinerAddress  string       `json:"miner_address"`
+	Genesis       chain.Hash   `json:"genesis"`
+	Params        chain.Params `json:"params"`
+	HashRate      float64      `json:"hash_rate"`
+}
+
+func (a *api) v1Node(w http.ResponseWriter, r *http.Request) error {
+	c := a.node.Chain()
+	writeV1(w, http.StatusOK, nodeView{
+		NodeState: a.node.State(), SourceChainID: a.node.SourceChainID(),
+		MinerAddress: string(a.node.MinerAddress()), Genesis: c.GenesisHash(), Params: c.Params(),
+		HashRate: a.node.HashRate(),
+	})
+	return nil
+}
+
+func (a *api) v1Peers(w http.ResponseWriter, r *http.Request) error {
+	peers := []services.NodeState{}
+	peers = append(peers, a.node.Peers()...)
+	writeV1(w, http.StatusOK, map[string]any{"peers": peers})
+	return nil
+}
+
+// blockView is a block with its hash and place.
+type blockView struct {
+	Hash         chain.Hash   `json:"hash"`
+	Height       uint64       `json:"height"`
+	Main         bool         `json:"main"` // on the best chain
+	Size         int          `json:"size"`
+	Header       chain.Header `json:"header"`
+	Transactions []chain.Tx   `json:"transactions"`
+}
+
+func toBlockView(b *chain.Block, main bool) blockView {
+	txs := b.Txs
+	if txs == nil {
+		txs = []chain.Tx{}
+	}
+	return blockView{Hash: b.Hash(), Height: b.Header.Height, Main: main, Size: b.Size(), Header: b.Header, Transactions: txs}
+}
+
+// queryUint reads an optional unsigned query parameter.
+func queryUint(r *http.Request, name string, def uint64) (uint64, error) {
+	s := r.URL.Query().Get(name)
+	if s == "" {
+		return def, nil
+	}
+	v, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		return 0, badArg("query parameter %s must be a non-negative integer, got %q", name, s)
+	}
+	return v, nil
+}
+
+func (a *api) v1Chain(w http.ResponseWriter, r *http.Request) error {
+	from, err := queryUint(r, "from", 0)
+	if err != nil {
+		return err
+	}
+	limit, err := queryUint(r, "limit", defaultPageLimit)
+	if err != nil {
+		return err
+	}
+	if limit < 1 || limit > maxPageLimit {
+		return badArg("query parameter limit must be 1 to %d, got %d", maxPageLimit, limit)
+	}
+	c := a.node.Chain()
+	height := c.Height()
+	blocks := c.Blocks(from, int(limit))
+	views := make([]blockView, len(blocks))
+	for i, b := range blocks {
+		views[i] = toBlockView(b, true)
+	}
+	page := map[string]any{"height": height, "from": from, "limit": limit, "blocks": views}
+	if n := from + uint64(len(blocks)); len(blocks) > 0 && n <= height {
+		page["next"] = n
+	}
+	writeV1(w, http.StatusOK, page)
+	return nil
+}
+
+func (a *api) v1Block(w http.ResponseWriter, r *http.Request) error {
+	id := chi.URLParam(r, "id")
+	c := a.node.Chain()
+	if len(id) == 64 {
+		h, err := chain.ParseHash(id)
+		if err != nil {
+			return badArg("block id %q: want a 64-hex hash or a decimal height", id)
+		}
+		b, main, ok := c.BlockByHash(h)
+		if !ok {
+			return notFound("no block %s", id)
+		}
+		writeV1(w, http.StatusOK, toBlockView(b, main))
+		return nil
+	}
+	height, err := strconv.ParseUint(id, 10, 64)
+	if err != nil {
+		return badArg("block id %q: want a 64-hex hash or a decimal height", id)
+	}
+	b, ok := c.BlockAt(height)
+	if !ok {
+		return notFound("no block at height %d (tip is %d)", height, c.Height())
+	}
+	writeV1(w, http.StatusOK, toBlockView(b, true))
+	return nil
+}
+
+// txView is a transaction and where it is.
+type txView struct {
+	Tx     chain.Tx    `json:"tx"`
+	Status string      `json:"status"` // pending | confirmed
+	Height *uint64     `json:"height,omitempty"`
+	Block  *chain.Hash `json:"block,omitempty"`
+}
+
+func (a *api) v1Tx(w http.ResponseWriter, r *http.Request) error {
+	id := chi.URLParam(r, "id")
+	tx, state, loc := a.node.Chain().FindTx(id)
+	switch state {
+	case chain.TxPending:
+		writeV1(w, http.StatusOK, txView{Tx: tx, Status: "pending"})
+	case chain.TxConfirmed:
+		writeV1(w, http.StatusOK, txView{Tx: tx, Status: "confirmed", Height: &loc.Height, Block: &loc.Block})
+	default:
+		return notFound("no transaction %q pending or on the best chain", id)
+	}
+	return nil
+}
+
+func (a *api) v1Mempool(w http.ResponseWriter, r *http.Request) error {
+	c := a.node.Chain()
+	txs := c.Pending()
+	if txs == nil {
+		txs = []chain.Tx{}
+	}
+	count, bytes := c.MempoolStats()
+	writeV1(w, http.StatusOK, map[string]any{"count": count, "bytes": bytes, "transactions": txs})
+	return nil
+}
+
+func (a *api) v1Balance(w http.ResponseWriter, r *http.Request) error {
+	addr := chain.Address(chi.URLParam(r, "address"))
+	if _, err := chain.ParseAddress(addr); err != nil {
+		return err
+	}
+	c := a.node.Chain()
+	writeV1(w, http.StatusOK, map[string]any{"address": addr, "balance": c.Balance(addr), "spendable": c.Spendable(addr)})
+	return nil
+}
+
+// v1SubmitTx takes a transaction the client built and signed (see
+// chain.Tx.SigningBytes) and answers 202: accepted into the mempool and
+// relayed, not yet confirmed.
+func (a *api) v1SubmitTx(w http.ResponseWriter, r *http.Request) error {
+	var tx chain.Tx
+	if err := readStrict(r, &tx); err != nil {
+		return err
+	}
+	if err := a.node.SubmitTx(&tx); err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/api/v1/txs/"+tx.ID)
+	writeV1(w, http.StatusAccepted, map[string]string{"id": tx.ID, "status": "pending"})
+	return nil
+}
+
+// v1Keys makes a wallet key for development; off unless Config.DevKeys.
+func (a *api) v1Keys(w http.ResponseWriter, r *http.Request) error {
+	if !a.cfg.DevKeys {
+		return notFound("the development key generator is disabled on this node")
+	}
+	k, err := chain.GenerateKey()
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeV1(w, http.StatusCreated, map[string]string{
+		"address":     string(chain.AddressOf(&k.PublicKey)),
+		"private_key": chain.EncodePrivateKey(k),
+		"warning":     "development only: the key travelled over HTTP; never hold value with it",
+	})
+	return nil
+}
+
+// minerView is the miner's state.
+type minerView struct {
+	Mining   bool    `json:"mining"`
+	Pause    float64 `json:"pause"` // seconds
+	Mode     string  `json:"mode"`
+	Address  string  `json:"address"`
+	HashRate float64 `json:"hash_rate"`
+}
+
+func (a *api) writeMiner(w http.ResponseWriter) {
+	writeV1(w, http.StatusOK, minerView{
+		Mining: a.node.Mining(), Pause: a.node.Pause().Seconds(), Mode: string(a.node.MinerMode()),
+		Address: string(a.node.MinerAddress()), HashRate: a.node.HashRate(),
+	})
+}
+
+func (a *api) v1Miner(w http.ResponseWriter, r *http.Request) error {
+	a.writeMiner(w)
+	return nil
+}
+
+func (a *api) v1MinerStart(w http.ResponseWriter, r *http.Request) error {
+	a.node.StartMining()
+	a.writeMiner(w)
+	return nil
+}
+
+func (a *api) v1MinerStop(w http.ResponseWriter, r *http.Request) error {
+	a.node.StopMining()
+	a.writeMiner(w)
+	return nil
+}
+
+func (a *api) v1MinerPause(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Pause *float64 `json:"pause"`
+	}
+	if err := readStrict(r, &in); err != nil {
+		return err
+	}
+	if in.Pause == nil {
+		return missingArg("pause")
+	}
+	if err := a.setPause(*in.Pause); err != nil {
+		return err
+	}
+	a.writeMiner(w)
+	return nil
+}
