@@ -273,3 +273,15 @@ func signedMint(t testing.TB, i int, amount int64) chain.Tx {
 	}
 	return tx
 }
+
+// mintRequest is the v1 submission of a card purchase: the signed
+// transaction plus the card number and CVV the node checks it against.
+type mintRequest struct {
+	chain.Tx
+	CardNumber string `json:"card_number"`
+	CardCVV    string `json:"card_cvv"`
+}
+
+func withCard(tx chain.Tx) mintRequest {
+	return mintRequest{Tx: tx, CardNumber: testCard.Number, CardCVV: testCard.CVV}
+}

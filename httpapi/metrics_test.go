@@ -74,10 +74,10 @@ func TestMetrics(t *testing.T) {
 
 	// Transactions and blocks flow: one accepted, one rejected, blocks mined.
 	mint := signedMint(t, 1, 10)
-	ta.v1("POST", "/txs", mint, 202, nil)
+	ta.v1("POST", "/txs", withCard(mint), 202, nil)
 	bad := signedMint(t, 2, 10)
 	bad.Amount = 11 // the signature no longer matches
-	ta.v1("POST", "/txs", bad, 422, nil)
+	ta.v1("POST", "/txs", withCard(bad), 422, nil)
 	mid := scrape(t, ta)
 	if v, _ := value(mid, "pycotr_mempool_txs"); v != 1 {
 		t.Errorf("mempool_txs %v, want 1", v)

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 
@@ -205,9 +206,23 @@ func (a *api) v1Balance(w http.ResponseWriter, r *http.Request) error {
 // v1SubmitTx takes a transaction the client built and signed (see
 // chain.Tx.SigningBytes) and answers 202: accepted into the mempool and
 // relayed, not yet confirmed.
+// submitTxRequest is POST /api/v1/txs: a transaction signed by the client
+// and, for a card purchase, the card number and CVV, so that the node can
+// check the number (Luhn) and that the signed card fields were derived from
+// it. Neither is stored or relayed.
+type submitTxRequest struct {
+	chain.Tx
+	CardNumber string `json:"card_number,omitempty"`
+	CardCVV    string `json:"card_cvv,omitempty"`
+}
+
 func (a *api) v1SubmitTx(w http.ResponseWriter, r *http.Request) error {
-	var tx chain.Tx
-	if err := readStrict(r, &tx); err != nil {
+	var req submitTxRequest
+	if err := readStrict(r, &req); err != nil {
+		return err
+	}
+	tx := req.Tx
+	if err := checkCardProof(&tx, req.CardNumber, req.CardCVV); err != nil {
 		return err
 	}
 	if err := a.node.SubmitTx(&tx); err != nil {
@@ -283,5 +298,31 @@ func (a *api) v1MinerPause(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	a.writeMiner(w)
+	return nil
+}
+
+// checkCardProof checks a card purchase's card number and CVV against the
+// card fields the client signed: the number must pass Luhn and give the
+// same masked number and digest. Other transactions carry neither.
+func checkCardProof(tx *chain.Tx, number, cvv string) error {
+	if tx.Type != chain.TxMint {
+		if number != "" || cvv != "" {
+			return fmt.Errorf("card_number and card_cvv belong to card purchases only: %w", chain.ErrUnexpectedCard)
+		}
+		return nil
+	}
+	if tx.Card == nil {
+		return fmt.Errorf("card purchase: %w", chain.ErrMissingCard)
+	}
+	if number == "" || cvv == "" {
+		return fmt.Errorf("a card purchase needs card_number and card_cvv: %w", chain.ErrBadCardData)
+	}
+	card, err := chain.NewCard(chain.CardInput{Number: number, Expiry: tx.Card.Expiry, CVV: cvv, Holder: tx.Card.Holder})
+	if err != nil {
+		return err
+	}
+	if card != *tx.Card {
+		return fmt.Errorf("signed card fields do not match the card number: %w", chain.ErrBadCardData)
+	}
 	return nil
 }

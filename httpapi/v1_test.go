@@ -32,7 +32,7 @@ func TestV1(t *testing.T) {
 
 	// A card purchase signed by the client.
 	mint := signedMint(t, 4, 50)
-	res := ta.v1("POST", "/txs", mint, http.StatusAccepted, nil)
+	res := ta.v1("POST", "/txs", withCard(mint), http.StatusAccepted, nil)
 	if loc := res.header.Get("Location"); loc != "/api/v1/txs/"+mint.ID {
 		t.Errorf("Location %q", loc)
 	}

@@ -240,24 +240,11 @@ function txAnchor(id) {
   return h('a', { class: 'mono', href: `#/explorer/tx/${id}` }, `tx ${id.slice(0, 8)}…`);
 }
 
-// A mint may go with the typed number and CVV, so that the node checks the
-// Luhn digit and the CVV and recomputes the digest itself (it forgets both;
-// neither is signed or stored). The page sends them only to a node whose
-// API description (openapi.json) names them: the v1 API refuses unknown
-// fields. Otherwise the transaction goes alone, its card fields checked
-// here exactly as chain.NewCard does.
-let cardFields = null;
-
-function nodeTakesCardFields() {
-  cardFields ??= api('', '/openapi.json')
-    .then((doc) => JSON.stringify(doc).includes('"card_number"'))
-    .catch(() => false);
-  return cardFields;
-}
-
+// A card purchase travels with the card number and CVV so that the node can
+// check the number and that the signed card fields derive from it; the node
+// neither stores nor relays them.
 async function submitMint(tx, input) {
-  const body = (await nodeTakesCardFields()) ? { ...tx, card_number: input.number, card_cvv: input.cvv.trim() } : tx;
-  return submit(body);
+  return submit({ ...tx, card_number: input.number, card_cvv: input.cvv.trim() });
 }
 
 async function submit(body) {
