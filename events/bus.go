@@ -28,6 +28,8 @@ const (
 	DropVersion      = "version"
 	DropNoHeader     = "missing-header"
 	DropSlowConsumer = "slow-consumer"
+	DropBadHeader    = "bad-header" // a Pycotr-Node that is not a subject token, or our own id
+	DropPanic        = "panic"      // a handler panicked: a bug, but not a crash
 )
 
 // BusConfig configures a node's connection to NATS.
@@ -190,8 +192,26 @@ func (b *Bus) checkHeaders(m *nats.Msg, needed bool) (string, bool) {
 	case needed && from == "":
 		b.drop(m.Subject, DropNoHeader)
 		return "", false
+	case from != "" && !ValidNodeID(from):
+		// The sender's id names its subjects (<prefix>.node.<id>.blocks).
+		b.drop(m.Subject, DropBadHeader)
+		return "", false
 	}
 	return from, true
+}
+
+// ValidNodeID reports whether id can name a node's subjects: one NATS
+// subject token of at most 64 printable ASCII characters, no wildcard.
+func ValidNodeID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; c <= ' ' || c >= 0x7f || c == '.' || c == '*' || c == '>' {
+			return false
+		}
+	}
+	return true
 }
 
 // pendingLimits bound what a subscription buffers before NATS drops as a
@@ -203,8 +223,20 @@ const (
 
 func subscribe[T any](b *Bus, subject string, limit int, handle func(from string, v *T)) error {
 	sub, err := b.nc.Subscribe(subject, func(m *nats.Msg) {
+		defer func() {
+			if r := recover(); r != nil {
+				b.log.Error("handler panic", "subject", subject, "panic", r)
+				b.drop(subject, DropPanic)
+			}
+		}()
 		from, ok := b.checkHeaders(m, true)
-		if !ok || from == b.cfg.NodeID {
+		if !ok {
+			return
+		}
+		if from == b.cfg.NodeID {
+			// NoEcho: we never hear ourselves, so this is another
+			// connection using our id.
+			b.drop(subject, DropBadHeader)
 			return
 		}
 		var v T

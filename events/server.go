@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/url"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -28,7 +29,9 @@ const DefaultMaxPayload = 8 << 20
 
 // Server is an embedded, in-process NATS server.
 type Server struct {
-	srv *server.Server
+	srv  *server.Server
+	mu   sync.Mutex
+	opts *server.Options // as started, for reloads
 }
 
 // StartServer starts an embedded NATS server and waits until it accepts
@@ -55,6 +58,11 @@ func StartServer(cfg ServerConfig) (*Server, error) {
 		opts.Host, opts.Port = host, port
 	}
 	if cfg.ClusterListen != "" {
+		if cfg.Listen == "" {
+			// nats-server's route start waits for the client listener: an
+			// in-process-only server with routes never becomes ready.
+			return nil, errors.New("nats cluster listen address needs a client listen address")
+		}
 		host, port, err := splitHostPort(cfg.ClusterListen)
 		if err != nil {
 			return nil, fmt.Errorf("nats cluster listen address: %w", err)
@@ -87,7 +95,33 @@ func StartServer(cfg ServerConfig) (*Server, error) {
 		srv.Shutdown()
 		return nil, fmt.Errorf("embedded nats: not ready after %s (is %s already in use?)", timeout, cfg.Listen)
 	}
-	return &Server{srv: srv}, nil
+	return &Server{srv: srv, opts: opts.Clone()}, nil
+}
+
+// AddRoutes joins the server, at run time, to other servers of its cluster
+// (nats-route://host:port each), by a configuration reload: a partition
+// that heals, or a server added to a running network. The server must have
+// been started with a ClusterListen address.
+func (s *Server) AddRoutes(routes ...string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.srv.ClusterAddr() == nil {
+		return errors.New("nats routes need a cluster listen address")
+	}
+	opts := s.opts.Clone()
+	for _, r := range routes {
+		u, err := url.Parse(r)
+		if err != nil || u.Host == "" {
+			return fmt.Errorf("nats route %q: want nats-route://host:port", r)
+		}
+		opts.Routes = append(opts.Routes, u)
+	}
+	next := opts.Clone() // ReloadOptions takes ownership of its argument
+	if err := s.srv.ReloadOptions(opts); err != nil {
+		return fmt.Errorf("nats add routes: %w", err)
+	}
+	s.opts = next
+	return nil
 }
 
 func splitHostPort(addr string) (string, int, error) {

@@ -58,6 +58,16 @@ func (n *Node) afterProcess(source string, out chain.Outcome, err error) {
 			e.Returned = append(e.Returned, tx.ID)
 		}
 		n.emit(e)
+		// Transactions of dropped blocks are back in our mempool: relay
+		// them, so peers that never saw them (the other side of a healed
+		// partition) can mine them too.
+		if n.bus != nil {
+			for i := range out.Returned {
+				if err := n.bus.PublishTx(&out.Returned[i]); err != nil {
+					n.log.Debug("relay returned transaction", "err", err)
+				}
+			}
+		}
 		n.log.Info("reorganized", "depth", e.Depth, "added", len(e.Added), "returned", len(e.Returned), "tip", out.Tip.Hash.Short())
 	}
 	status := "extended"
@@ -70,21 +80,48 @@ func (n *Node) afterProcess(source string, out chain.Outcome, err error) {
 	}
 }
 
-// requestSync asks the sync loop to catch up from a peer.
+// requestSync asks the sync loop to catch up from a peer. Requests are
+// kept as a set, one entry per peer, so a burst of announcements from one
+// peer never crowds out a request for another.
 func (n *Node) requestSync(peer string) {
+	n.syncQ.Lock()
+	if n.syncQ.pending == nil {
+		n.syncQ.pending = make(map[string]struct{})
+	}
+	_, queued := n.syncQ.pending[peer]
+	if !queued && len(n.syncQ.pending) < maxPeers {
+		n.syncQ.pending[peer] = struct{}{}
+		n.syncQ.order = append(n.syncQ.order, peer)
+	}
+	n.syncQ.Unlock()
 	select {
-	case n.syncReq <- peer:
-	default: // a sync is queued already; it will see the newest state
+	case n.syncWake <- struct{}{}:
+	default: // the loop is awake already and will see the queue
 	}
 }
 
-// syncLoop runs one sync at a time.
+// nextSync takes the oldest queued sync request.
+func (n *Node) nextSync() (string, bool) {
+	n.syncQ.Lock()
+	defer n.syncQ.Unlock()
+	if len(n.syncQ.order) == 0 {
+		return "", false
+	}
+	peer := n.syncQ.order[0]
+	n.syncQ.order = n.syncQ.order[1:]
+	delete(n.syncQ.pending, peer)
+	return peer, true
+}
+
+// syncLoop runs the queued syncs, one at a time.
 func (n *Node) syncLoop(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case peer := <-n.syncReq:
+		case <-n.syncWake:
+		}
+		for peer, ok := n.nextSync(); ok && ctx.Err() == nil; peer, ok = n.nextSync() {
 			if err := n.syncFrom(ctx, peer); err != nil && ctx.Err() == nil {
 				n.log.Warn("sync failed", "peer", peer, "err", err)
 			}
@@ -98,15 +135,29 @@ const maxSyncPages = 10_000
 
 // syncFrom downloads, page by page, the blocks a peer has after our
 // block locator: never a block we already have, never a whole chain.
+//
+// Syncs run one at a time (the sync loop and consensus rounds both sync):
+// two concurrent syncs would send the same locator and receive the same
+// blocks twice. Each page after the first names the last block received
+// first in its locator, so a branch that does not yet have more work than
+// ours (and so is not on our best chain, not in our locator) is continued,
+// not sent again from the fork point.
 func (n *Node) syncFrom(ctx context.Context, peer string) error {
+	n.syncMu.Lock()
+	defer n.syncMu.Unlock()
+	var last *chain.Hash
 	pageBytes := n.cfg.SyncPageBytes
 	if mp := int(n.bus.MaxPayload()); mp > 0 && pageBytes > mp/2 {
 		pageBytes = mp / 2 // JSON is larger than Block.Size counts
 	}
 	for page := 0; page < maxSyncPages; page++ {
+		locator := n.chain.Locator()
+		if last != nil {
+			locator = append([]chain.Hash{*last}, locator...)
+		}
 		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		reply, size, err := n.bus.RequestBlocks(rctx, peer, events.BlocksRequest{
-			Locator: n.chain.Locator(), MaxBlocks: events.MaxBlocksPerPage, MaxBytes: pageBytes,
+			Locator: locator, MaxBlocks: events.MaxBlocksPerPage, MaxBytes: pageBytes,
 		})
 		cancel()
 		if err != nil {
@@ -130,6 +181,8 @@ func (n *Node) syncFrom(ctx context.Context, peer string) error {
 				return fmt.Errorf("sync from %s: %w", peer, err)
 			}
 		}
+		h := reply.Blocks[len(reply.Blocks)-1].Hash()
+		last = &h
 		if !reply.More {
 			return nil
 		}

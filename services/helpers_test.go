@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+
 	"github.com/pycotr/pycotr/chain"
 	"github.com/pycotr/pycotr/events"
 	"github.com/pycotr/pycotr/genesis"
@@ -129,4 +131,114 @@ func fund(t testing.TB, n *Node, k *rsa.PrivateKey, amount int64) chain.Tx {
 		t.Fatal(err)
 	}
 	return tx
+}
+
+// startNodes starts count nodes on srv, node i configured by
+// testNodeConfig(i) then mutate (if not nil).
+func startNodes(t testing.TB, srv *events.Server, g *genesis.File, count int, mutate func(i int, c *Config)) []*Node {
+	t.Helper()
+	var nodes []*Node
+	for i := range count {
+		cfg := testNodeConfig(t, i, g)
+		cfg.Embedded = srv
+		if mutate != nil {
+			mutate(i, &cfg)
+		}
+		nodes = append(nodes, startNode(t, cfg))
+	}
+	return nodes
+}
+
+// startNodeAt starts the node testNodeConfig(i) configures, then mutate.
+func startNodeAt(t testing.TB, srv *events.Server, g *genesis.File, i int, mutate func(i int, c *Config)) *Node {
+	t.Helper()
+	cfg := testNodeConfig(t, i, g)
+	cfg.Embedded = srv
+	if mutate != nil {
+		mutate(i, &cfg)
+	}
+	return startNode(t, cfg)
+}
+
+// rawConn is a plain NATS connection, as a hostile or curious client has.
+func rawConn(t testing.TB, srv *events.Server) *nats.Conn {
+	t.Helper()
+	if srv.ClientURL() == "" {
+		t.Fatal("raw connections need a server with a Listen address")
+	}
+	nc, err := nats.Connect(srv.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	return nc
+}
+
+// solveNext builds and solves the next block on n's best tip, paying n's
+// miner, without processing it.
+func solveNext(t testing.TB, n *Node) *chain.Block {
+	t.Helper()
+	b := n.Chain().Template(n.MinerAddress())
+	var m chain.Miner
+	h, err := m.Solve(context.Background(), b.Header)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Header = h
+	return b
+}
+
+// extend adds count blocks to n's chain directly (no announcement): a fast
+// way to build a long history.
+func extend(t testing.TB, n *Node, count int) {
+	t.Helper()
+	for range count {
+		if _, err := n.Chain().ProcessBlock(solveNext(t, n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// sameTip reports whether every node has the same best tip.
+func sameTip(nodes ...*Node) bool {
+	tip := nodes[0].Chain().Tip().Hash
+	for _, n := range nodes[1:] {
+		if n.Chain().Tip().Hash != tip {
+			return false
+		}
+	}
+	return true
+}
+
+// checkLedgers asserts the ledger invariant and an exact rebuild on each
+// node.
+func checkLedgers(t testing.TB, nodes ...*Node) {
+	t.Helper()
+	for _, n := range nodes {
+		if err := n.Chain().CheckInvariant(); err != nil {
+			t.Errorf("%s: %v", n.Name(), err)
+		}
+		if eq, err := n.Chain().RebuildLedger(); err != nil || !eq {
+			t.Errorf("%s: rebuilt ledger differs (%v)", n.Name(), err)
+		}
+	}
+}
+
+// waitEvent reads a node feed until an event satisfies want.
+func waitEvent(t testing.TB, ch <-chan Event, within time.Duration, what string, want func(Event) bool) Event {
+	t.Helper()
+	timeout := time.After(within)
+	for {
+		select {
+		case e, ok := <-ch:
+			if !ok {
+				t.Fatalf("feed closed waiting for %s", what)
+			}
+			if want(e) {
+				return e
+			}
+		case <-timeout:
+			t.Fatalf("not within %s: %s", within, what)
+		}
+	}
 }

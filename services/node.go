@@ -57,10 +57,16 @@ type Node struct {
 	stats  Stats
 	minerA chain.Address
 
-	source    atomic.Value // string: id of the node whose chain we adopted last
-	synced    atomic.Bool
-	natsUp    atomic.Bool
-	syncReq   chan string
+	source atomic.Value // string: id of the node whose chain we adopted last
+	synced atomic.Bool
+	natsUp atomic.Bool
+	syncQ  struct {
+		sync.Mutex
+		pending map[string]struct{}
+		order   []string
+	}
+	syncWake  chan struct{}
+	syncMu    sync.Mutex // held by the one running sync
 	consReq   chan struct{}
 	extraURLs struct {
 		sync.Mutex
@@ -117,13 +123,13 @@ func New(cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n := &Node{
-		cfg:     cfg,
-		log:     cfg.Logger.With("node", cfg.Name),
-		chain:   c,
-		peers:   newPeerTable(3 * cfg.PresenceInterval),
-		minerA:  chain.AddressOf(&cfg.MinerKey.PublicKey),
-		syncReq: make(chan string, 64),
-		consReq: make(chan struct{}, 1),
+		cfg:      cfg,
+		log:      cfg.Logger.With("node", cfg.Name),
+		chain:    c,
+		peers:    newPeerTable(3 * cfg.PresenceInterval),
+		minerA:   chain.AddressOf(&cfg.MinerKey.PublicKey),
+		syncWake: make(chan struct{}, 1),
+		consReq:  make(chan struct{}, 1),
 	}
 	n.source.Store(cfg.ID)
 	n.miner = newMiner(n, cfg.Miner)

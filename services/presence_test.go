@@ -1,0 +1,153 @@
+package services
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/micro"
+
+	"github.com/pycotr/pycotr/events"
+)
+
+// TestPresenceExpiryAndRestart: a stopped node leaves its peers' tables
+// within 3 beats (+ one beat of tolerance); started again, it is back.
+func TestPresenceExpiryAndRestart(t *testing.T) {
+	checkGoroutines(t)
+	const beat = 200 * time.Millisecond
+	g := testGenesis(t, 8)
+	srv := startServer(t, events.ServerConfig{})
+	cfgs := make([]Config, 3)
+	var nodes []*Node
+	for i := range cfgs {
+		nodes = append(nodes, startNodeAt(t, srv, g, i, func(_ int, c *Config) {
+			c.PresenceInterval = beat
+			cfgs[i] = *c
+		}))
+	}
+	peersOf := func(n *Node) map[string]bool {
+		m := map[string]bool{}
+		for _, p := range n.Peers() {
+			m[p.NodeID] = true
+		}
+		return m
+	}
+	eventually(t, 5*time.Second, "everyone sees everyone", func() bool {
+		return len(peersOf(nodes[0])) == 2 && len(peersOf(nodes[1])) == 2 && len(peersOf(nodes[2])) == 2
+	})
+
+	feed, unsub := nodes[0].Subscribe(64)
+	defer unsub()
+	gone := nodes[2]
+	stopped := time.Now()
+	gone.Close()
+	waitEvent(t, feed, 10*beat, "peer down", func(e Event) bool {
+		return e.Kind == EventPeerDown && e.Peer.NodeID == gone.ID()
+	})
+	took := time.Since(stopped)
+	t.Logf("peer down %s after Close (beat %s)", took, beat)
+	if took > 4*beat {
+		t.Errorf("peer removed %s after it stopped, want within 3 beats + 1 (%s)", took, 4*beat)
+	}
+
+	eventually(t, 2*beat, "node 2 drops it too", func() bool { return !peersOf(nodes[1])[gone.ID()] })
+	if peersOf(nodes[0])[gone.ID()] {
+		t.Error("still in node 1's table")
+	}
+
+	// Restart with the same configuration (same id), then a brand new node.
+	back := startNode(t, cfgs[2])
+	waitEvent(t, feed, 10*beat, "peer up", func(e Event) bool {
+		return e.Kind == EventPeerUp && e.Peer.NodeID == back.ID()
+	})
+	fresh := cfgs[2]
+	fresh.ID, fresh.Name = "", "node-4"
+	extra := startNode(t, fresh)
+	eventually(t, 10*beat, "both in every table", func() bool {
+		return peersOf(nodes[0])[back.ID()] && peersOf(nodes[0])[extra.ID()] && peersOf(nodes[1])[extra.ID()]
+	})
+	// The restarted node works: it mines and its block reaches the others.
+	back.StartMining()
+	eventually(t, 10*time.Second, "restarted node's block everywhere", func() bool {
+		return back.Stats().BlocksMined.Load() > 0 && nodes[0].Chain().Height() > 0 && sameTip(nodes[0], nodes[1], back, extra)
+	})
+	back.StopMining()
+}
+
+// TestMicroServiceDiscovery: `$SRV.INFO.pycotr-node` and
+// `$SRV.PING.pycotr-node`, asked scatter-gather on a raw connection, get
+// one answer per node, each with the blocks, info and consensus endpoints.
+func TestMicroServiceDiscovery(t *testing.T) {
+	checkGoroutines(t)
+	g := testGenesis(t, 8)
+	srv := startServer(t, events.ServerConfig{Listen: "127.0.0.1:0"})
+	nodes := startNodes(t, srv, g, 3, nil)
+	nc := rawConn(t, srv)
+
+	gather := func(subject string) []*nats.Msg {
+		t.Helper()
+		inbox := nats.NewInbox()
+		sub, err := nc.SubscribeSync(inbox)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sub.Unsubscribe()
+		if err := nc.PublishRequest(subject, inbox, nil); err != nil {
+			t.Fatal(err)
+		}
+		var out []*nats.Msg
+		for {
+			// A stall of 300 ms ends the gather: on one in-process server
+			// every reply comes within milliseconds.
+			m, err := sub.NextMsg(300 * time.Millisecond)
+			if err != nil {
+				return out
+			}
+			out = append(out, m)
+		}
+	}
+
+	infos := gather("$SRV.INFO." + events.ServiceName)
+	if len(infos) != len(nodes) {
+		t.Fatalf("%d INFO replies, want %d", len(infos), len(nodes))
+	}
+	seen := map[string]bool{}
+	for _, m := range infos {
+		var info micro.Info
+		if err := json.Unmarshal(m.Data, &info); err != nil {
+			t.Fatal(err)
+		}
+		id := info.Metadata["node_id"]
+		seen[id] = true
+		subjects := map[string]string{}
+		for _, ep := range info.Endpoints {
+			subjects[ep.Name] = ep.Subject
+		}
+		want := map[string]string{
+			"blocks":    "pycotr.node." + id + ".blocks",
+			"info":      "pycotr.node." + id + ".info",
+			"consensus": "pycotr.consensus",
+		}
+		for name, subj := range want {
+			if subjects[name] != subj {
+				t.Errorf("node %s endpoint %s on %q, want %q", id, name, subjects[name], subj)
+			}
+		}
+		if info.Name != events.ServiceName || info.Version != events.ServiceVersion {
+			t.Errorf("service %s %s", info.Name, info.Version)
+		}
+	}
+	for _, n := range nodes {
+		if !seen[n.ID()] {
+			t.Errorf("no INFO from %s", n.Name())
+		}
+	}
+	if pings := gather("$SRV.PING." + events.ServiceName); len(pings) != len(nodes) {
+		t.Errorf("%d PING replies, want %d", len(pings), len(nodes))
+	}
+	// The consensus endpoint itself answers once per node.
+	if states := gather("pycotr.consensus"); len(states) != len(nodes) {
+		t.Errorf("%d consensus replies, want %d", len(states), len(nodes))
+	}
+}
