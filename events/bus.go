@@ -389,7 +389,7 @@ func (b *Bus) GatherStates(ctx context.Context, stall time.Duration) ([]NodeStat
 		}
 		m, err := sub.NextMsg(wait)
 		if err != nil {
-			if errors.Is(err, nats.ErrTimeout) {
+			if errors.Is(err, nats.ErrTimeout) || errors.Is(err, nats.ErrNoResponders) { // no other node: an empty network
 				return out, nil
 			}
 			return out, fmt.Errorf("gather: %w", err)

@@ -258,14 +258,14 @@ func (n *Node) Ready() (bool, string) {
 
 // RegisterPeerURL records a peer URL given through the original's
 // registration routes; it is listed by PeerURLs with the peers found by
-// presence. The node's own URL is ignored.
+// presence. The node's own URL is ignored, and at most maxPeers are kept.
 func (n *Node) RegisterPeerURL(u string) {
 	if u == "" || u == n.cfg.PublicURL {
 		return
 	}
 	n.extraURLs.Lock()
 	defer n.extraURLs.Unlock()
-	if !slices.Contains(n.extraURLs.urls, u) {
+	if !slices.Contains(n.extraURLs.urls, u) && len(n.extraURLs.urls) < maxPeers {
 		n.extraURLs.urls = append(n.extraURLs.urls, u)
 	}
 }

@@ -1,6 +1,7 @@
 package services
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -39,5 +40,28 @@ func TestTxReachesAllMempoolsAndBlocksAllTips(t *testing.T) {
 		if err := n.Chain().CheckInvariant(); err != nil {
 			t.Error(err)
 		}
+	}
+}
+
+func TestLoneNodeBecomesReady(t *testing.T) {
+	checkGoroutines(t)
+	srv := startServer(t, events.ServerConfig{})
+	cfg := testNodeConfig(t, 0, testGenesis(t, 8))
+	cfg.Embedded = srv
+	n := startNode(t, cfg)
+	eventually(t, 5*time.Second, "a node alone on NATS is ready", func() bool { ok, _ := n.Ready(); return ok })
+}
+
+func TestRegisteredPeerURLsAreBounded(t *testing.T) {
+	n, err := New(testNodeConfig(t, 0, testGenesis(t, 8)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.RegisterPeerURL(n.PublicURL())
+	for i := range maxPeers + 10 {
+		n.RegisterPeerURL(fmt.Sprintf("http://peer-%d:3001", i))
+	}
+	if got := len(n.PeerURLs()); got != maxPeers {
+		t.Fatalf("%d registered URLs kept, want the cap %d", got, maxPeers)
 	}
 }
