@@ -16,7 +16,7 @@ func (n *Node) onBlock(from string, b *chain.Block) {
 	if n.chain.HasBlock(b.Hash()) {
 		return
 	}
-	out, err := n.chain.ProcessBlock(b)
+	out, err := n.processBlock(b)
 	n.afterProcess(from, out, err)
 	if err == nil && out.Status == chain.StatusOrphan {
 		n.requestSync(from)
@@ -175,7 +175,7 @@ func (n *Node) syncFrom(ctx context.Context, peer string) error {
 				n.stats.SyncRedundant.Add(1)
 				continue
 			}
-			out, err := n.chain.ProcessBlock(b)
+			out, err := n.processBlock(b)
 			n.afterProcess(peer, out, err)
 			if err != nil && !errors.Is(err, chain.ErrDuplicateBlock) {
 				return fmt.Errorf("sync from %s: %w", peer, err)

@@ -212,7 +212,7 @@ func (m *miner) mineOne(ctx context.Context, changed <-chan struct{}) {
 }
 
 func (m *miner) publish(b *chain.Block) {
-	out, err := m.n.chain.ProcessBlock(b)
+	out, err := m.n.processBlock(b)
 	if err != nil {
 		m.n.log.Warn("own block rejected", "hash", out.Hash.Short(), "err", err)
 		return

@@ -30,6 +30,7 @@ type Config struct {
 	Miner     MinerConfig
 	Genesis   *genesis.File // nil = the embedded default
 	Mempool   chain.MempoolLimits
+	DataDir   string // blocks and identity persist here; "" = in memory, as the original
 
 	// NATS: external servers, or an embedded one (in-process connection).
 	NATSServers []string
@@ -72,6 +73,8 @@ type Node struct {
 		sync.Mutex
 		urls []string
 	}
+
+	persist *persister // nil without a data directory
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -131,7 +134,12 @@ func New(cfg Config) (*Node, error) {
 		syncWake: make(chan struct{}, 1),
 		consReq:  make(chan struct{}, 1),
 	}
-	n.source.Store(cfg.ID)
+	if cfg.DataDir != "" {
+		if err := n.openStore(cfg.DataDir); err != nil {
+			return nil, err
+		}
+	}
+	n.source.Store(n.cfg.ID)
 	n.miner = newMiner(n, cfg.Miner)
 	return n, nil
 }
@@ -201,6 +209,11 @@ func (n *Node) Close() error {
 	n.wg.Wait()
 	if n.bus != nil {
 		n.bus.Close()
+	}
+	if n.persist != nil {
+		if err := n.persist.close(); err != nil {
+			n.log.Warn("close store", "err", err)
+		}
 	}
 	n.feed.closeAll()
 	n.log.Info("node stopped")

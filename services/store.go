@@ -89,15 +89,20 @@ func blockKey(b *chain.Block) []byte {
 	return append(k, h[:]...)
 }
 
-// PutBlock stores a block (idempotent). Concurrent calls are batched into
-// one fsync.
-func (s *Store) PutBlock(b *chain.Block) error {
-	data, err := json.Marshal(b)
-	if err != nil {
-		return err
-	}
-	return s.db.Batch(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketBlocks).Put(blockKey(b), data)
+// PutBlocks stores blocks in one transaction (idempotent).
+func (s *Store) PutBlocks(bs []*chain.Block) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		bk := tx.Bucket(bucketBlocks)
+		for _, b := range bs {
+			data, err := json.Marshal(b)
+			if err != nil {
+				return err
+			}
+			if err := bk.Put(blockKey(b), data); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 

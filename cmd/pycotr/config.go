@@ -210,9 +210,6 @@ func (c *nodeConfig) validate() error {
 	if c.MaxBodyBytes < 1024 {
 		return usagef("bad PYCOTR_MAX_BODY_BYTES=%d: want at least 1024", c.MaxBodyBytes)
 	}
-	if c.DataDir != "" {
-		return usagef("PYCOTR_DATA_DIR=%q: persistence is not implemented yet; leave it empty (in memory)", c.DataDir)
-	}
 	return nil
 }
 

@@ -56,7 +56,7 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	node, err := services.New(services.Config{
-		Name: cfg.NodeName, PublicURL: cfg.PublicURL, MinerKey: key, Genesis: g,
+		Name: cfg.NodeName, PublicURL: cfg.PublicURL, MinerKey: key, Genesis: g, DataDir: cfg.DataDir,
 		Miner:       services.MinerConfig{Mode: mode, Pause: time.Duration(cfg.MinerPause), Autostart: cfg.MinerAutostart},
 		NATSServers: cfg.NatsURL, Embedded: srv, Prefix: cfg.SubjectPrefix, Logger: log,
 	})

@@ -1,0 +1,102 @@
+package services
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/pycotr/pycotr/chain"
+)
+
+// persister writes accepted blocks to the store from one goroutine, in
+// the order they were accepted, several per fsynced transaction when they
+// arrive faster than the disk syncs (sync, bursts). A crash loses at most
+// the blocks still queued: the store always holds a prefix of what the
+// node accepted, and each stored block is whole.
+type persister struct {
+	store *Store
+	log   *slog.Logger
+	queue chan *chain.Block
+	done  chan struct{}
+}
+
+const persistQueue = 4096
+
+func newPersister(s *Store, log *slog.Logger) *persister {
+	p := &persister{store: s, log: log, queue: make(chan *chain.Block, persistQueue), done: make(chan struct{})}
+	go p.run()
+	return p
+}
+
+func (p *persister) add(b *chain.Block) { p.queue <- b }
+
+func (p *persister) run() {
+	defer close(p.done)
+	for b := range p.queue {
+		batch := []*chain.Block{b}
+	more:
+		for len(batch) < 512 {
+			select {
+			case nb, ok := <-p.queue:
+				if !ok {
+					break more
+				}
+				batch = append(batch, nb)
+			default:
+				break more
+			}
+		}
+		if err := p.store.PutBlocks(batch); err != nil {
+			p.log.Error("persist blocks", "count", len(batch), "err", err)
+		}
+	}
+}
+
+// close writes what is queued and closes the store.
+func (p *persister) close() error {
+	close(p.queue)
+	<-p.done
+	return p.store.Close()
+}
+
+// openStore opens the data directory, settles the node's identity and
+// replays the stored blocks into the chain. A damaged entry ends the
+// replay: the chain is the valid prefix before it.
+func (n *Node) openStore(dir string) error {
+	s, err := OpenStore(dir)
+	if err != nil {
+		return err
+	}
+	id, err := s.Identity(n.cfg.ID, n.chain.GenesisHash())
+	if err != nil {
+		s.Close()
+		return fmt.Errorf("data dir %s: %w", dir, err)
+	}
+	n.cfg.ID = id
+	replayed, rejected := 0, 0
+	err = s.Blocks(func(b *chain.Block) error {
+		if _, err := n.chain.ProcessBlock(b); err != nil && !errors.Is(err, chain.ErrDuplicateBlock) {
+			rejected++
+			return nil
+		}
+		replayed++
+		return nil
+	})
+	if err != nil {
+		n.log.Warn("store replay stopped at a damaged entry; continuing from the valid prefix", "err", err)
+	}
+	n.log.Info("chain restored", "dir", dir, "blocks", replayed, "rejected", rejected, "height", n.chain.Height())
+	n.persist = newPersister(s, n.log)
+	return nil
+}
+
+// processBlock is the node's one way to hand a block to the chain: from a
+// peer's announcement, a sync page or its own miner. Blocks the chain
+// keeps are persisted when the node has a data directory.
+func (n *Node) processBlock(b *chain.Block) (chain.Outcome, error) {
+	out, err := n.chain.ProcessBlock(b)
+	if err == nil && n.persist != nil {
+		n.persist.add(b)
+	}
+	return out, err
+}
