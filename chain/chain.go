@@ -248,7 +248,6 @@ func (c *Chain) acceptLocked(parent *blockNode, hash Hash, b *Block, out *Outcom
 	return c.reorganizeLocked(n, out)
 }
 
-
 // medianTimePast is the median timestamp of the last 11 blocks up to n.
 func medianTimePast(n *blockNode) int64 {
 	ts := make([]int64, 0, medianTimeSpan)
