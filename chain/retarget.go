@@ -33,16 +33,27 @@ func (r *RetargetParams) Check() error {
 	return nil
 }
 
-// NextBits is the retarget rule. Given the bits of the window's last block,
-// the window's length in blocks and the time it took (the timestamp of its
-// last block minus that of the block before its first), it returns the
-// bits of the next block: the work per block scales by expected/actual,
-// rounded to a whole bit (a block's work is 2^bits, so difficulty moves in
-// powers of two), clamped to ±MaxStepBits and to [MinBits, MaxBits].
+// deadBand is how far, in bits (log2 of expected/actual time), a window
+// must be off before the bits move: a factor of 1.5. Block times are
+// random, so a window on target still measures off by ±30 % or more; the
+// dead band keeps the difficulty from flapping between neighbours.
+var deadBand = math.Log2(1.5)
+
+// NextBits is the retarget rule. Given the bits of the window's last block
+// and the time the window took (the timestamp of its last block minus that
+// of the block before its first), it returns the bits of the next block:
+// the work per block scales by expected/actual, rounded to a whole bit (a
+// block's work is 2^bits, so difficulty moves in powers of two), unchanged
+// inside the dead band (a factor 1.5 either way), clamped to ±MaxStepBits
+// and to [MinBits, MaxBits].
 func (r *RetargetParams) NextBits(lastBits uint32, actualMillis int64) uint32 {
 	expected := float64(r.TargetBlockMillis) * float64(r.Every)
 	actual := float64(max(actualMillis, 1))
-	step := math.Round(math.Log2(expected / actual))
+	l := math.Log2(expected / actual)
+	step := math.Round(l)
+	if math.Abs(l) < deadBand {
+		step = 0
+	}
 	step = max(-float64(r.MaxStepBits), min(float64(r.MaxStepBits), step))
 	next := int64(lastBits) + int64(step)
 	next = max(int64(r.MinBits), min(int64(r.MaxBits), next))

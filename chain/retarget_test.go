@@ -20,6 +20,10 @@ func TestNextBits(t *testing.T) {
 	}{
 		{"on target", 6, 4000, 6},
 		{"a little fast (x1.3) keeps the bits", 6, 3077, 6},
+		{"x1.45 fast is inside the dead band", 6, 2759, 6},
+		{"x1.6 fast is outside it: one bit harder", 6, 2500, 7},
+		{"x1.45 slow is inside the dead band", 6, 5800, 6},
+		{"x1.6 slow: one bit easier", 6, 6400, 5},
 		{"twice too fast: one bit harder", 6, 2000, 7},
 		{"four times too fast: two bits harder", 6, 1000, 8},
 		{"far too fast is clamped to +2", 6, 1, 8},

@@ -49,6 +49,15 @@ type NodeState struct {
 	Mempool     int        `json:"mempool"`
 	Peers       int        `json:"peers"`
 	Version     string     `json:"version"`
+
+	// Difficulty: the bits the next block needs, the retarget rule's target
+	// block time (0 = fixed difficulty) and blocks until it next applies;
+	// the miner's measured and limited hash rates (hashes/s, 0 = no limit).
+	Bits              uint32  `json:"bits"`
+	TargetBlockMillis int64   `json:"target_block_millis"`
+	BlocksToRetarget  uint64  `json:"blocks_to_retarget"`
+	HashRate          float64 `json:"hash_rate"`
+	HashRateLimit     float64 `json:"hash_rate_limit"`
 }
 
 // BlocksRequest asks a node for the blocks after the newest hash of the

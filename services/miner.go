@@ -40,13 +40,24 @@ func ParseMinerMode(s string) (MinerMode, error) {
 // MaxPause bounds the miner pause.
 const MaxPause = 24 * time.Hour
 
+// MaxHashRate bounds the hash-rate limit (far above what one core does).
+const MaxHashRate = 1e10
+
+func checkHashRate(r float64) error {
+	if !(r >= 0 && r <= MaxHashRate) { // also refuses NaN
+		return fmt.Errorf("miner hash rate %g: want 0 (no limit) to %g hashes/s", r, MaxHashRate)
+	}
+	return nil
+}
+
 // MinerConfig configures a node's miner.
 type MinerConfig struct {
 	Mode      MinerMode
 	Pause     time.Duration
-	Autostart bool   // mine from the start
-	Workers   int    // proof-of-work goroutines; 0 = 1, <0 = all cores
-	Seed      uint64 // for poisson waits; 0 = random
+	Autostart bool    // mine from the start
+	Workers   int     // proof-of-work goroutines; 0 = 1, <0 = all cores
+	Seed      uint64  // for poisson waits; 0 = random
+	HashRate  float64 // limit in hashes per second (the race mode's "power"); 0 = as fast as the CPU goes
 }
 
 func (c *MinerConfig) normalize() error {
@@ -57,6 +68,9 @@ func (c *MinerConfig) normalize() error {
 	c.Mode = m
 	if c.Pause < 0 || c.Pause > MaxPause {
 		return fmt.Errorf("miner pause %s: want 0 to %s", c.Pause, MaxPause)
+	}
+	if err := checkHashRate(c.HashRate); err != nil {
+		return err
 	}
 	return nil
 }
@@ -71,7 +85,8 @@ type miner struct {
 	mu      sync.Mutex
 	on      bool
 	pauseD  time.Duration
-	changed chan struct{} // closed and replaced on start/stop/pause change
+	limit   float64       // hashes/s; 0 = none
+	changed chan struct{} // closed and replaced on start/stop/pause/limit change
 	rate    float64
 
 	// observe, if set (tests), is told when a template is started on a tip
@@ -85,7 +100,7 @@ func newMiner(n *Node, cfg MinerConfig) *miner {
 		seed = rand.Uint64()
 	}
 	return &miner{n: n, cfg: cfg, pow: chain.Miner{Workers: cfg.Workers}, rnd: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
-		on: cfg.Autostart, pauseD: cfg.Pause, changed: make(chan struct{})}
+		on: cfg.Autostart, pauseD: cfg.Pause, limit: cfg.HashRate, changed: make(chan struct{})}
 }
 
 func (m *miner) enabled() bool        { m.mu.Lock(); defer m.mu.Unlock(); return m.on }
@@ -104,6 +119,8 @@ func (m *miner) update(f func()) {
 
 func (m *miner) setEnabled(on bool)       { m.update(func() { m.on = on }) }
 func (m *miner) setPause(d time.Duration) { m.update(func() { m.pauseD = d }) }
+func (m *miner) setLimit(r float64)       { m.update(func() { m.limit = r }) }
+func (m *miner) hashLimit() float64       { m.mu.Lock(); defer m.mu.Unlock(); return m.limit }
 func (m *miner) note(event string, h chain.Hash) {
 	if m.observe != nil {
 		m.observe(event, h)
@@ -186,7 +203,7 @@ func (m *miner) mineOne(ctx context.Context, changed <-chan struct{}) {
 			}
 		}()
 		start, before := time.Now(), m.pow.Hashes()
-		hdr, err := m.pow.Solve(sctx, tmpl.Header)
+		hdr, err := m.solve(sctx, tmpl.Header)
 		cancel()
 		if el := time.Since(start); el > 0 {
 			m.mu.Lock()
@@ -227,4 +244,39 @@ func (m *miner) publish(b *chain.Block) {
 		m.n.log.Warn("announce block", "err", err)
 	}
 	m.n.requestConsensus()
+}
+
+// solve runs the proof-of-work, at the configured hash-rate limit if any:
+// slices of about 20 ms of work, each followed by a sleep that keeps the
+// tries made since the start at limit × elapsed time.
+func (m *miner) solve(ctx context.Context, hdr chain.Header) (chain.Header, error) {
+	limit := m.hashLimit()
+	if limit <= 0 {
+		return m.pow.Solve(ctx, hdr)
+	}
+	slice := uint64(max(limit/50, 16))
+	start, before := time.Now(), m.pow.Hashes()
+	for {
+		next, ok, err := m.pow.SolveRange(ctx, hdr, slice)
+		if err != nil {
+			return hdr, err
+		}
+		tries := m.pow.Hashes() - before
+		if ctx.Err() != nil {
+			return hdr, ctx.Err()
+		}
+		if wait := time.Until(start.Add(time.Duration(float64(tries) / limit * float64(time.Second)))); wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return hdr, ctx.Err()
+			case <-t.C:
+			}
+		}
+		if ok {
+			return next, nil
+		}
+		hdr = next
+	}
 }

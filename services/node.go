@@ -314,7 +314,17 @@ func (n *Node) State() events.NodeState {
 		Height: tip.Height, Tip: tip.Hash, Work: tip.Work.String(),
 		Pause: n.miner.pause().Seconds(), Mode: string(n.cfg.Miner.Mode), Mining: n.miner.enabled(),
 		BlocksMined: n.stats.BlocksMined.Load(), Mempool: count, Peers: n.peers.len(), Version: Version,
+		Bits: n.chain.NextBits(), TargetBlockMillis: targetMillis(n.chain.Params()),
+		BlocksToRetarget: n.chain.BlocksToRetarget(),
+		HashRate:         n.miner.hashRate(), HashRateLimit: n.miner.hashLimit(),
 	}
+}
+
+func targetMillis(p chain.Params) int64 {
+	if p.Retarget == nil {
+		return 0
+	}
+	return p.Retarget.TargetBlockMillis
 }
 
 // Miner controls.
@@ -334,6 +344,19 @@ func (n *Node) SetPause(d time.Duration) error {
 	n.miner.setPause(d)
 	return nil
 }
+
+// SetHashRate changes the miner's hash-rate limit at run time (hashes/s,
+// 0 = no limit).
+func (n *Node) SetHashRate(r float64) error {
+	if err := checkHashRate(r); err != nil {
+		return err
+	}
+	n.miner.setLimit(r)
+	return nil
+}
+
+// HashRateLimit is the miner's hash-rate limit, 0 for none.
+func (n *Node) HashRateLimit() float64 { return n.miner.hashLimit() }
 
 // Pause is the miner's current pause.
 func (n *Node) Pause() time.Duration { return n.miner.pause() }
