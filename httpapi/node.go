@@ -26,6 +26,8 @@ type Node interface {
 	StopMining()
 	Mining() bool
 	SetPause(d time.Duration) error
+	SetHashRate(hashesPerSecond float64) error
+	HashRateLimit() float64
 	Pause() time.Duration
 	MinerMode() services.MinerMode
 	HashRate() float64

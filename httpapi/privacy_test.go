@@ -77,6 +77,7 @@ func TestNoPrivateKeyLeaks(t *testing.T) {
 		{"GET", "/txs/" + txs.Transactions[0].ID, nil, 200}, {"POST", "/txs", spend, 202}, {"GET", "/mempool", nil, 200},
 		{"GET", "/balances/" + a1, nil, 200}, {"POST", "/keys", nil, 201}, {"GET", "/miner", nil, 200},
 		{"POST", "/miner/start", nil, 200}, {"POST", "/miner/stop", nil, 200}, {"PUT", "/miner/pause", map[string]any{"pause": 1}, 200},
+		{"PUT", "/miner/hashrate", map[string]any{"hash_rate": 0}, 200},
 	} {
 		ta.v1(c.method, c.path, c.body, c.status, nil)
 	}

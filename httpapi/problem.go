@@ -35,6 +35,7 @@ const (
 	codeMethodNotAllowed = "method-not-allowed"
 	codeKeyMismatch      = "key-mismatch"
 	codeBadPause         = "bad-pause"
+	codeBadHashRate      = "bad-hash-rate"
 	codeInternal         = "internal"
 )
 

@@ -38,6 +38,7 @@ func (a *api) v1Routes(r chi.Router) {
 	r.Post("/miner/start", a.handle(a.v1MinerStart))
 	r.Post("/miner/stop", a.handle(a.v1MinerStop))
 	r.Put("/miner/pause", a.handle(a.v1MinerPause))
+	r.Put("/miner/hashrate", a.handle(a.v1MinerHashRate))
 	r.Get("/events", a.events)
 }
 
@@ -257,13 +258,14 @@ type minerView struct {
 	Pause    float64 `json:"pause"` // seconds
 	Mode     string  `json:"mode"`
 	Address  string  `json:"address"`
-	HashRate float64 `json:"hash_rate"`
+	HashRate float64 `json:"hash_rate"`       // measured over the last solve
+	Limit    float64 `json:"hash_rate_limit"` // 0 = none
 }
 
 func (a *api) writeMiner(w http.ResponseWriter) {
 	writeV1(w, http.StatusOK, minerView{
 		Mining: a.node.Mining(), Pause: a.node.Pause().Seconds(), Mode: string(a.node.MinerMode()),
-		Address: string(a.node.MinerAddress()), HashRate: a.node.HashRate(),
+		Address: string(a.node.MinerAddress()), HashRate: a.node.HashRate(), Limit: a.node.HashRateLimit(),
 	})
 }
 
@@ -296,6 +298,25 @@ func (a *api) v1MinerPause(w http.ResponseWriter, r *http.Request) error {
 	}
 	if err := a.setPause(*in.Pause); err != nil {
 		return err
+	}
+	a.writeMiner(w)
+	return nil
+}
+
+// v1MinerHashRate sets the miner's hash-rate limit (the race mode's
+// "power"), in hashes per second; 0 removes the limit.
+func (a *api) v1MinerHashRate(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		HashRate *float64 `json:"hash_rate"`
+	}
+	if err := readStrict(r, &in); err != nil {
+		return err
+	}
+	if in.HashRate == nil {
+		return missingArg("hash_rate")
+	}
+	if err := a.node.SetHashRate(*in.HashRate); err != nil {
+		return newError(http.StatusUnprocessableEntity, codeBadHashRate, "%v", err)
 	}
 	a.writeMiner(w)
 	return nil

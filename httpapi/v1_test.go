@@ -137,6 +137,13 @@ func TestV1(t *testing.T) {
 	if m.Pause != 2.5 {
 		t.Errorf("miner %+v", m)
 	}
+	var hr struct {
+		Limit float64 `json:"hash_rate_limit"`
+	}
+	ta.v1("PUT", "/miner/hashrate", map[string]any{"hash_rate": 25000}, 200, &hr)
+	if hr.Limit != 25000 || n.HashRateLimit() != 25000 {
+		t.Errorf("miner/hashrate: %+v, node %g", hr, n.HashRateLimit())
+	}
 
 	var idx map[string]string
 	ta.v1("GET", "/", nil, 200, &idx)

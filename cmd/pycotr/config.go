@@ -37,6 +37,7 @@ type nodeConfig struct {
 	MinerPause        seconds  `split_words:"true" default:"5" desc:"seconds between blocks (paced) or their mean (poisson)"`
 	MinerMode         string   `split_words:"true" default:"paced" desc:"paced, poisson or race"`
 	MinerAutostart    bool     `split_words:"true" default:"true" desc:"start mining at start-up"`
+	MinerHashrate     float64  `split_words:"true" desc:"hash-rate limit in hashes/s (the race mode's power); 0 = no limit"`
 	GenesisFile       string   `split_words:"true" desc:"genesis file; empty = the embedded default network"`
 	DataDir           string   `split_words:"true" desc:"data directory; empty = in memory, as the original"`
 	LogLevel          string   `split_words:"true" default:"info" desc:"debug, info, warn or error"`
@@ -127,6 +128,7 @@ func loadNodeConfig(args []string) (nodeConfig, error) {
 	fs.Var(&c.MinerPause, "pause", "miner pause in seconds (PYCOTR_MINER_PAUSE)")
 	fs.StringVar(&c.MinerMode, "mode", c.MinerMode, "miner mode: paced, poisson, race (PYCOTR_MINER_MODE)")
 	fs.BoolVar(&c.MinerAutostart, "mine", c.MinerAutostart, "start mining at start-up (PYCOTR_MINER_AUTOSTART)")
+	fs.Float64Var(&c.MinerHashrate, "hashrate", c.MinerHashrate, "hash-rate limit, hashes/s; 0 = none (PYCOTR_MINER_HASHRATE)")
 	fs.StringVar(&c.GenesisFile, "genesis", c.GenesisFile, "genesis file (PYCOTR_GENESIS_FILE)")
 	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "data directory (PYCOTR_DATA_DIR)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level (PYCOTR_LOG_LEVEL)")
@@ -197,6 +199,9 @@ func (c *nodeConfig) validate() error {
 	}
 	if _, err := services.ParseMinerMode(c.MinerMode); err != nil {
 		return usagef("bad PYCOTR_MINER_MODE=%q: want paced, poisson or race", c.MinerMode)
+	}
+	if !(c.MinerHashrate >= 0 && c.MinerHashrate <= services.MaxHashRate) {
+		return usagef("bad PYCOTR_MINER_HASHRATE=%g: want 0 (no limit) to %g hashes/s", c.MinerHashrate, services.MaxHashRate)
 	}
 	if c.MinerKey != "" && c.MinerKeyFile != "" {
 		return usagef("set PYCOTR_MINER_KEY or PYCOTR_MINER_KEY_FILE, not both")

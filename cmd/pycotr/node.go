@@ -57,7 +57,8 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	node, err := services.New(services.Config{
 		Name: cfg.NodeName, PublicURL: cfg.PublicURL, MinerKey: key, Genesis: g, DataDir: cfg.DataDir,
-		Miner:       services.MinerConfig{Mode: mode, Pause: time.Duration(cfg.MinerPause), Autostart: cfg.MinerAutostart},
+		Miner: services.MinerConfig{Mode: mode, Pause: time.Duration(cfg.MinerPause), Autostart: cfg.MinerAutostart,
+			HashRate: cfg.MinerHashrate},
 		NATSServers: cfg.NatsURL, Embedded: srv, Prefix: cfg.SubjectPrefix, Logger: log,
 	})
 	if err != nil {
@@ -126,6 +127,8 @@ type upConfig struct {
 	mode       string
 	logLevel   string
 	logFormat  string
+	hashrates  []float64
+	genesis    *genesis.File
 }
 
 // runUp runs the local network: embedded NATS and N nodes in one process.
@@ -154,8 +157,10 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			Name:      fmt.Sprintf("node-%d", i),
 			PublicURL: fmt.Sprintf("http://localhost:%d", uc.basePort+i-1),
 			MinerKey:  key,
-			Miner:     services.MinerConfig{Mode: mode, Pause: uc.pauses[(i-1)%len(uc.pauses)], Autostart: true},
-			Logger:    log,
+			Miner: services.MinerConfig{Mode: mode, Pause: uc.pauses[(i-1)%len(uc.pauses)], Autostart: true,
+				HashRate: uc.hashrates[(i-1)%len(uc.hashrates)]},
+			Genesis: uc.genesis,
+			Logger:  log,
 		})
 	}
 	cl, err := services.StartCluster(ctx, services.ClusterConfig{

@@ -88,9 +88,18 @@ func waitConnected(ctx context.Context, bus *events.Bus, within time.Duration) b
 
 func printStatus(w io.Writer, states []events.NodeState) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "NODE\tURL\tHEIGHT\tTIP\tMINED\tPAUSE\tMINING\tPEERS")
+	fmt.Fprintln(tw, "NODE\tURL\tHEIGHT\tTIP\tMINED\tPAUSE\tMINING\tPEERS\tBITS\tRETARGET\tHASH/S")
 	for _, s := range states {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d\t%gs\t%v\t%d\n", s.Name, s.URL, s.Height, s.Tip.Short(), s.BlocksMined, s.Pause, s.Mining, s.Peers)
+		retarget := "off"
+		if s.TargetBlockMillis > 0 {
+			retarget = fmt.Sprintf("in %d (%gs)", s.BlocksToRetarget, float64(s.TargetBlockMillis)/1000)
+		}
+		rate := fmt.Sprintf("%.0f", s.HashRate)
+		if s.HashRateLimit > 0 {
+			rate += fmt.Sprintf(" / %.0f", s.HashRateLimit)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d\t%gs\t%v\t%d\t%d\t%s\t%s\n", s.Name, s.URL, s.Height, s.Tip.Short(),
+			s.BlocksMined, s.Pause, s.Mining, s.Peers, s.Bits, retarget, rate)
 	}
 	tw.Flush()
 	if len(states) == 0 {

@@ -3,8 +3,12 @@ package main
 import (
 	"flag"
 	"os"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/pycotr/pycotr/genesis"
+	"github.com/pycotr/pycotr/services"
 )
 
 func parseUpFlags(args []string) (upConfig, error) {
@@ -17,6 +21,8 @@ func parseUpFlags(args []string) (upConfig, error) {
 	fs.StringVar(&uc.host, "host", "127.0.0.1", "HTTP listen host")
 	fs.StringVar(&uc.natsListen, "nats-listen", "127.0.0.1:4222", "embedded NATS client address (empty = in-process only)")
 	fs.StringVar(&uc.mode, "mode", "paced", "miner mode: paced, poisson or race")
+	hashrates := fs.String("hashrate", "0", "hash-rate limits in hashes/s, comma-separated, one per node; 0 = none (e.g. --mode race --hashrate 20000,40000,60000)")
+	genesisName := fs.String("genesis", "", "genesis file or profile (default, retarget); empty = default")
 	fs.StringVar(&uc.logLevel, "log-level", "info", "log level")
 	fs.StringVar(&uc.logFormat, "log-format", "text", "log format: text or json")
 	if err := fs.Parse(args); err != nil {
@@ -35,6 +41,18 @@ func parseUpFlags(args []string) (upConfig, error) {
 		}
 		uc.pauses = append(uc.pauses, time.Duration(s))
 	}
+	for _, h := range strings.Split(*hashrates, ",") {
+		r, err := strconv.ParseFloat(strings.TrimSpace(h), 64)
+		if err != nil || !(r >= 0 && r <= services.MaxHashRate) {
+			return uc, usagef("bad --hashrate %q: want hashes/s, 0 for no limit", h)
+		}
+		uc.hashrates = append(uc.hashrates, r)
+	}
+	g, err := genesis.Load(*genesisName)
+	if err != nil {
+		return uc, usagef("bad --genesis: %v", err)
+	}
+	uc.genesis = g
 	if _, err := parseLevel(uc.logLevel); err != nil {
 		return uc, usagef("bad --log-level=%q", uc.logLevel)
 	}

@@ -32,7 +32,8 @@ function nodeCard(n) {
     refs.url,
     h('dl', { class: 'stats' },
       stat('height', 'Height', 'big'), stat('mined', 'Blocks mined', 'big'), stat('pauseShown', 'Pause'),
-      stat('tip', 'Tip', 'mono'), stat('mempool', 'Mempool'), stat('peers', 'Peers')),
+      stat('tip', 'Tip', 'mono'), stat('mempool', 'Mempool'), stat('peers', 'Peers'),
+      stat('difficulty', 'Difficulty'), stat('hashrate', 'Hash rate')),
     h('div', { class: 'controls' }, refs.toggle, pauseForm),
     refs.error);
 
@@ -92,6 +93,11 @@ function update(n) {
   refs.tip.title = st.tip || '';
   refs.mempool.textContent = fmtInt(st.mempool);
   refs.peers.textContent = fmtInt(st.peers);
+  refs.difficulty.textContent = st.bits == null ? '—' : st.target_block_millis > 0
+    ? `${st.bits} bits · retarget in ${fmtInt(st.blocks_to_retarget)} (target ${st.target_block_millis / 1000} s)`
+    : `${st.bits} bits (fixed)`;
+  refs.hashrate.textContent = st.hash_rate == null ? '—'
+    : `${fmtInt(Math.round(st.hash_rate))} H/s` + (st.hash_rate_limit > 0 ? ` (limit ${fmtInt(st.hash_rate_limit)})` : '');
   refs.pauseShown.textContent = st.pause != null ? `${+Number(st.pause).toFixed(2)} s` : '—';
   if (refs.pause !== document.activeElement && !refs.pause.dataset.dirty) refs.pause.value = String(st.pause ?? '');
   refs.toggle.textContent = st.mining ? 'Stop mining' : 'Start mining';
