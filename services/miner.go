@@ -87,7 +87,7 @@ type miner struct {
 	pauseD  time.Duration
 	limit   float64       // hashes/s; 0 = none
 	changed chan struct{} // closed and replaced on start/stop/pause/limit change
-	rate    float64
+	rate    rateMeter
 
 	// observe, if set (tests), is told when a template is started on a tip
 	// and when a solve is aborted for a new tip.
@@ -105,7 +105,11 @@ func newMiner(n *Node, cfg MinerConfig) *miner {
 
 func (m *miner) enabled() bool        { m.mu.Lock(); defer m.mu.Unlock(); return m.on }
 func (m *miner) pause() time.Duration { m.mu.Lock(); defer m.mu.Unlock(); return m.pauseD }
-func (m *miner) hashRate() float64    { m.mu.Lock(); defer m.mu.Unlock(); return m.rate }
+func (m *miner) hashRate() float64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.rate.sample(m.pow.Hashes(), time.Now())
+}
 
 func (m *miner) watch() <-chan struct{} { m.mu.Lock(); defer m.mu.Unlock(); return m.changed }
 
@@ -202,14 +206,8 @@ func (m *miner) mineOne(ctx context.Context, changed <-chan struct{}) {
 			case <-sctx.Done():
 			}
 		}()
-		start, before := time.Now(), m.pow.Hashes()
 		hdr, err := m.solve(sctx, tmpl.Header)
 		cancel()
-		if el := time.Since(start); el > 0 {
-			m.mu.Lock()
-			m.rate = float64(m.pow.Hashes()-before) / el.Seconds()
-			m.mu.Unlock()
-		}
 		if err != nil {
 			select {
 			case <-aborted:
@@ -279,4 +277,24 @@ func (m *miner) solve(ctx context.Context, hdr chain.Header) (chain.Header, erro
 		}
 		hdr = next
 	}
+}
+
+// rateMeter turns a growing counter into a rate averaged over at least a
+// second (idle time included, so a stopped miner reads 0).
+type rateMeter struct {
+	at    time.Time
+	count uint64
+	rate  float64
+}
+
+func (r *rateMeter) sample(count uint64, now time.Time) float64 {
+	if r.at.IsZero() {
+		r.at, r.count = now, count
+		return 0
+	}
+	if el := now.Sub(r.at); el >= time.Second {
+		r.rate = float64(count-r.count) / el.Seconds()
+		r.at, r.count = now, count
+	}
+	return r.rate
 }

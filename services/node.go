@@ -364,8 +364,8 @@ func (n *Node) Pause() time.Duration { return n.miner.pause() }
 // MinerMode is the miner's mode.
 func (n *Node) MinerMode() MinerMode { return n.cfg.Miner.Mode }
 
-// HashRate is the proof-of-work rate over the miner's last solve, in
-// hashes per second.
+// HashRate is the proof-of-work rate in hashes per second, averaged over
+// at least the last second (0 while the miner is stopped).
 func (n *Node) HashRate() float64 { return n.miner.hashRate() }
 
 // Hashes is the total number of proof-of-work tries made.
