@@ -72,6 +72,9 @@ func Connect(cfg BusConfig) (*Bus, error) {
 		nats.Name(cfg.Name),
 		nats.NoEcho(),
 		nats.MaxReconnects(-1),
+		// Servers are listed first preferred (BusConfig.Servers); nats.go
+		// shuffles the pool unless told not to.
+		nats.DontRandomize(),
 		nats.RetryOnFailedConnect(true),
 		nats.CustomReconnectDelay(func(attempts int) time.Duration {
 			return min(time.Duration(attempts+1)*100*time.Millisecond, 2*time.Second)

@@ -19,8 +19,12 @@ type ServerConfig struct {
 	ClusterName   string   // cluster name when routes are used; default "pycotr"
 	ClusterListen string   // route listen address "host:port"; "" = no cluster
 	Routes        []string // nats-route://host:port of the other servers
-	MaxPayload    int32    // default 8 MiB, room for a full block page
-	ReadyTimeout  time.Duration
+	// NoAdvertise keeps the server from telling its clients the client
+	// URLs of the other servers of its cluster (nats.go would otherwise
+	// fail over to them on its own).
+	NoAdvertise  bool
+	MaxPayload   int32 // default 8 MiB, room for a full block page
+	ReadyTimeout time.Duration
 }
 
 // DefaultMaxPayload is the embedded server's max payload: a full block
@@ -72,6 +76,7 @@ func StartServer(cfg ServerConfig) (*Server, error) {
 			opts.Cluster.Name = "pycotr"
 		}
 		opts.Cluster.Host, opts.Cluster.Port = host, port
+		opts.Cluster.NoAdvertise = cfg.NoAdvertise
 		for _, r := range cfg.Routes {
 			u, err := url.Parse(r)
 			if err != nil || u.Host == "" {
@@ -161,6 +166,9 @@ func (s *Server) RouteURL() string {
 
 // NumRoutes is the number of routes to other servers.
 func (s *Server) NumRoutes() int { return s.srv.NumRoutes() }
+
+// NumClients is the number of client connections to the server.
+func (s *Server) NumClients() int { return s.srv.NumClients() }
 
 // Shutdown stops the server and waits for it.
 func (s *Server) Shutdown() {

@@ -28,7 +28,7 @@ type nodeCollector struct {
 	n Node
 
 	height, totalWork, mempoolTxs, mempoolBytes, hashRate, peers, mining, pause, ready *prometheus.Desc
-	blocksMined, blocksAccepted, hashes, syncPages, syncBlocks, syncBytes              *prometheus.Desc
+	blocksMined, blocksAccepted, hashes, syncPages, syncBlocks, syncBytes, syncFails   *prometheus.Desc
 	reorgs, reorgDepth, feedDrops                                                      *prometheus.Desc
 	txAccepted, txRejected, blocksRejected, natsDropped                                *prometheus.Desc
 }
@@ -54,6 +54,7 @@ func newNodeCollector(n Node) *nodeCollector {
 		syncPages:      d("sync_pages_total", "Block pages received in chain sync."),
 		syncBlocks:     d("sync_blocks_total", "Blocks received in chain sync."),
 		syncBytes:      d("sync_bytes_total", "Bytes of blocks received in chain sync."),
+		syncFails:      d("sync_failures_total", "Chain syncs that failed: timeout, no responder, garbage or invalid blocks."),
 		reorgs:         d("reorgs_total", "Switches of the best chain to another branch."),
 		reorgDepth:     d("reorg_depth_total", "Blocks disconnected by reorgs, summed."),
 		feedDrops:      d("feed_dropped_subscribers_total", "Live-view subscribers dropped for falling behind."),
@@ -67,7 +68,7 @@ func newNodeCollector(n Node) *nodeCollector {
 func (c *nodeCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		c.height, c.totalWork, c.mempoolTxs, c.mempoolBytes, c.hashRate, c.peers, c.mining, c.pause, c.ready,
-		c.blocksMined, c.blocksAccepted, c.hashes, c.syncPages, c.syncBlocks, c.syncBytes,
+		c.blocksMined, c.blocksAccepted, c.hashes, c.syncPages, c.syncBlocks, c.syncBytes, c.syncFails,
 		c.reorgs, c.reorgDepth, c.feedDrops,
 		c.txAccepted, c.txRejected, c.blocksRejected, c.natsDropped,
 	} {
@@ -113,6 +114,7 @@ func (c *nodeCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(c.syncPages, s.SyncPages.Load())
 	counter(c.syncBlocks, s.SyncBlocks.Load())
 	counter(c.syncBytes, s.SyncBytes.Load())
+	counter(c.syncFails, s.SyncFailures.Load())
 	counter(c.reorgs, s.Reorgs.Load())
 	counter(c.reorgDepth, s.ReorgDepthTotal.Load())
 	counter(c.feedDrops, s.FeedDrops.Load())

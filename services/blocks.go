@@ -123,6 +123,7 @@ func (n *Node) syncLoop(ctx context.Context) {
 		}
 		for peer, ok := n.nextSync(); ok && ctx.Err() == nil; peer, ok = n.nextSync() {
 			if err := n.syncFrom(ctx, peer); err != nil && ctx.Err() == nil {
+				n.stats.SyncFailures.Add(1)
 				n.log.Warn("sync failed", "peer", peer, "err", err)
 			}
 		}

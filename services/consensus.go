@@ -65,7 +65,8 @@ func (n *Node) consensusRound(ctx context.Context) {
 		if c.work.Cmp(n.chain.Tip().Work) <= 0 {
 			break
 		}
-		if err := n.syncFrom(ctx, c.id); err != nil {
+		if err := n.syncFrom(ctx, c.id); err != nil && ctx.Err() == nil {
+			n.stats.SyncFailures.Add(1)
 			n.log.Warn("consensus sync", "peer", c.id, "err", err)
 		}
 	}

@@ -16,6 +16,7 @@ type Stats struct {
 	SyncBlocks      atomic.Uint64
 	SyncBytes       atomic.Uint64
 	SyncRedundant   atomic.Uint64 // blocks received in sync that were already held (should stay 0)
+	SyncFailures    atomic.Uint64 // syncs that ended in an error: timeout, no responder, garbage or invalid blocks
 	FeedDrops       atomic.Uint64 // live-view subscribers dropped for falling behind
 
 	mu         sync.Mutex
