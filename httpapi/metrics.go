@@ -30,6 +30,7 @@ type nodeCollector struct {
 	height, totalWork, mempoolTxs, mempoolBytes, hashRate, peers, mining, pause, ready *prometheus.Desc
 	blocksMined, blocksAccepted, hashes, syncPages, syncBlocks, syncBytes, syncFails   *prometheus.Desc
 	reorgs, reorgDepth, feedDrops                                                      *prometheus.Desc
+	bits, targetBlock, toRetarget, hashLimit                                           *prometheus.Desc
 	txAccepted, txRejected, blocksRejected, natsDropped                                *prometheus.Desc
 }
 
@@ -43,7 +44,11 @@ func newNodeCollector(n Node) *nodeCollector {
 		totalWork:      d("total_work", "Cumulative proof-of-work of the best chain (expected hashes)."),
 		mempoolTxs:     d("mempool_txs", "Transactions in the mempool."),
 		mempoolBytes:   d("mempool_bytes", "Bytes of transactions in the mempool."),
-		hashRate:       d("pow_hashes_per_second", "Proof-of-work rate over the miner's last solve."),
+		hashRate:       d("pow_hashes_per_second", "Proof-of-work rate, averaged over at least the last second."),
+		bits:           d("difficulty_bits", "Leading zero bits the next block's hash needs."),
+		targetBlock:    d("target_block_seconds", "The retarget rule's target time between blocks; 0 = fixed difficulty."),
+		toRetarget:     d("blocks_to_retarget", "Blocks until the retarget rule next applies (0 with a fixed difficulty)."),
+		hashLimit:      d("pow_hash_rate_limit", "The miner's hash-rate limit in hashes per second; 0 = none."),
 		peers:          d("peers", "Live peers seen by presence."),
 		mining:         d("mining", "1 when the miner is on."),
 		pause:          d("miner_pause_seconds", "The miner's pause."),
@@ -69,7 +74,7 @@ func (c *nodeCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		c.height, c.totalWork, c.mempoolTxs, c.mempoolBytes, c.hashRate, c.peers, c.mining, c.pause, c.ready,
 		c.blocksMined, c.blocksAccepted, c.hashes, c.syncPages, c.syncBlocks, c.syncBytes, c.syncFails,
-		c.reorgs, c.reorgDepth, c.feedDrops,
+		c.reorgs, c.reorgDepth, c.feedDrops, c.bits, c.targetBlock, c.toRetarget, c.hashLimit,
 		c.txAccepted, c.txRejected, c.blocksRejected, c.natsDropped,
 	} {
 		ch <- d
@@ -101,6 +106,14 @@ func (c *nodeCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge(c.mempoolTxs, float64(count))
 	gauge(c.mempoolBytes, float64(bytes))
 	gauge(c.hashRate, c.n.HashRate())
+	gauge(c.bits, float64(chain.NextBits()))
+	gauge(c.toRetarget, float64(chain.BlocksToRetarget()))
+	gauge(c.hashLimit, c.n.HashRateLimit())
+	if r := chain.Params().Retarget; r != nil {
+		gauge(c.targetBlock, float64(r.TargetBlockMillis)/1000)
+	} else {
+		gauge(c.targetBlock, 0)
+	}
 	gauge(c.peers, float64(len(c.n.Peers())))
 	gauge(c.mining, boolFloat(c.n.Mining()))
 	gauge(c.pause, c.n.Pause().Seconds())
