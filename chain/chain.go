@@ -45,6 +45,8 @@ type Chain struct {
 	orphans  orphanPool
 	seq      uint64
 	tipWatch chan struct{}
+
+	sigs sigCache // signatures verified at mempool admission
 }
 
 // Tip summarises the best chain's last block.
@@ -165,7 +167,7 @@ func (c *Chain) ProcessBlock(b *Block) (Outcome, error) {
 		return Outcome{Hash: hash}, fmt.Errorf("block %s: %w", hash.Short(), ErrBadGenesis)
 	}
 	// The expensive context-free checks (signatures) run outside the lock.
-	if err := CheckBlockSanity(b, &c.params, c.nowMillis()); err != nil {
+	if err := checkBlockSanity(b, &c.params, c.nowMillis(), &c.sigs); err != nil {
 		return Outcome{Hash: hash}, fmt.Errorf("block %s: %w", hash.Short(), err)
 	}
 
@@ -387,6 +389,7 @@ func (c *Chain) AcceptTx(tx *Tx) error {
 	if err := CheckTxSanity(tx, &c.params); err != nil {
 		return err
 	}
+	c.sigs.add(tx.Hash())
 	if err := checkTxTime(tx, c.nowMillis()); err != nil {
 		return err
 	}

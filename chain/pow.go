@@ -52,6 +52,8 @@ const cancelCheckEvery = 1 << 14
 // its first 64 bytes and compressing one final 64-byte block: the last 32
 // header bytes (merkle tail, timestamp, bits, nonce) plus the fixed padding.
 type midstate struct {
+	state [8]uint32 // SHA-256 state after the first 64 bytes
+	fast  bool      // compress directly (hasSHANI), not through the digest
 	saved []byte    // marshalled state after the first 64 bytes
 	tail  [64]byte  // final block: header[64:96] + 0x80 + zeros + bit length
 	h     hash.Hash // reused digest
@@ -66,7 +68,14 @@ func newMidstate(hdr *Header) (*midstate, error) {
 	if err != nil {
 		return nil, fmt.Errorf("proof-of-work midstate: %w", err)
 	}
-	m := &midstate{saved: saved, h: d, out: make([]byte, 0, 128)}
+	m := &midstate{saved: saved, h: d, out: make([]byte, 0, 128), fast: hasSHANI}
+	// sha256's marshalled form: a 4-byte magic, then the state words.
+	if len(saved) < 36 {
+		return nil, fmt.Errorf("proof-of-work midstate: marshalled state of %d bytes", len(saved))
+	}
+	for i := range m.state {
+		m.state[i] = binary.BigEndian.Uint32(saved[4+4*i:])
+	}
 	copy(m.tail[:32], enc[64:])
 	m.tail[32] = 0x80
 	binary.BigEndian.PutUint64(m.tail[56:], HeaderSize*8)
@@ -78,6 +87,14 @@ func newMidstate(hdr *Header) (*midstate, error) {
 // (bytes 4..36 of sha256's marshalled form), which skips Sum's copying and
 // re-padding.
 func (m *midstate) try(nonce uint64) (Hash, error) {
+	if m.fast {
+		st := m.tryState(nonce)
+		var h Hash
+		for i, w := range st {
+			binary.BigEndian.PutUint32(h[4*i:], w)
+		}
+		return h, nil
+	}
 	binary.BigEndian.PutUint64(m.tail[24:32], nonce)
 	if err := m.h.(encoding.BinaryUnmarshaler).UnmarshalBinary(m.saved); err != nil {
 		return Hash{}, err
@@ -91,6 +108,25 @@ func (m *midstate) try(nonce uint64) (Hash, error) {
 	var h Hash
 	copy(h[:], m.out[4:36])
 	return h, nil
+}
+
+// tryState is try on the SHA-NI path: the hash as the SHA-256 state words
+// (big-endian: word 0 holds the hash's first four bytes).
+func (m *midstate) tryState(nonce uint64) [8]uint32 {
+	binary.BigEndian.PutUint64(m.tail[24:32], nonce)
+	st := m.state
+	compressBlock(&st, &m.tail)
+	return st
+}
+
+// stateZeroBits is LeadingZeroBits of the hash the state words spell.
+func stateZeroBits(st *[8]uint32) uint32 {
+	for i, w := range st {
+		if w != 0 {
+			return uint32(32*i + bits.LeadingZeros32(w))
+		}
+	}
+	return 256
 }
 
 // Miner solves proof-of-work. The zero value uses one core.
@@ -159,13 +195,21 @@ func (m *Miner) search(ctx context.Context, hdr Header, start, stride uint64, fo
 	var tries uint64
 	defer func() { m.hashes.Add(tries) }()
 	for n := start; ; n += stride {
-		h, err := ms.try(n)
-		if err != nil {
-			return 0, err
-		}
-		tries++
-		if LeadingZeroBits(h) >= hdr.Bits {
-			return n, nil
+		if ms.fast {
+			st := ms.tryState(n)
+			tries++
+			if stateZeroBits(&st) >= hdr.Bits {
+				return n, nil
+			}
+		} else {
+			h, err := ms.try(n)
+			if err != nil {
+				return 0, err
+			}
+			tries++
+			if LeadingZeroBits(h) >= hdr.Bits {
+				return n, nil
+			}
 		}
 		if tries%cancelCheckEvery == 0 {
 			select {

@@ -3,6 +3,9 @@ package chain
 import (
 	"fmt"
 	"math"
+	"runtime"
+	"sync"
+	"sync/atomic"
 
 	"github.com/google/uuid"
 )
@@ -108,6 +111,12 @@ func isCanonicalUUID(s string) bool {
 // proof-of-work, limits, the reward's place, the merkle root, duplicate ids,
 // and every transaction's own rules. nowMillis bounds the timestamp.
 func CheckBlockSanity(b *Block, p *Params, nowMillis int64) error {
+	return checkBlockSanity(b, p, nowMillis, nil)
+}
+
+// checkBlockSanity is CheckBlockSanity; signatures found in sigs (if not
+// nil) are not verified again.
+func checkBlockSanity(b *Block, p *Params, nowMillis int64, sigs *sigCache) error {
 	h := &b.Header
 	if h.Version != BlockVersion {
 		return ErrBadVersion
@@ -127,35 +136,130 @@ func CheckBlockSanity(b *Block, p *Params, nowMillis int64) error {
 	if b.Size() > p.MaxBlockBytes {
 		return ErrBlockTooLarge
 	}
-	if b.ComputeMerkleRoot() != h.MerkleRoot {
+	leaves := b.TxHashes()
+	if MerkleRoot(leaves) != h.MerkleRoot {
 		return ErrBadMerkleRoot
 	}
+	// The context-free rules run in order; the signatures, nearly all of
+	// the cost, are then checked on all cores. The error is the one a
+	// check in order would meet first: the first failing transaction's
+	// first failing rule (position, duplicate id, form, signature, time,
+	// fees).
 	seen := make(map[string]struct{}, len(b.Txs))
 	var fees int64
+	var ruleErr error
+	sigsUpTo := len(b.Txs) // signatures to check: those of b.Txs[:sigsUpTo]
 	for i := range b.Txs {
 		tx := &b.Txs[i]
 		if i > 0 && tx.Type == TxReward {
-			return ErrExtraCoinbase
+			ruleErr, sigsUpTo = ErrExtraCoinbase, i
+			break
 		}
 		if _, dup := seen[tx.ID]; dup {
-			return fmt.Errorf("tx %s: %w", tx.ID, ErrDuplicateInBlock)
+			ruleErr, sigsUpTo = fmt.Errorf("tx %s: %w", tx.ID, ErrDuplicateInBlock), i
+			break
 		}
 		seen[tx.ID] = struct{}{}
-		if err := CheckTxSanity(tx, p); err != nil {
-			return err
+		if err := checkTxForm(tx, p); err != nil {
+			ruleErr, sigsUpTo = fmt.Errorf("tx %s: %w", tx.ID, err), i
+			break
 		}
 		if err := checkTxTime(tx, h.Timestamp); err != nil {
-			return err
+			ruleErr, sigsUpTo = err, i+1
+			break
 		}
 		if i > 0 {
 			if fees > math.MaxInt64-p.Reward-tx.Fee {
-				return fmt.Errorf("block fees: %w", ErrAmountOverflow)
+				ruleErr, sigsUpTo = fmt.Errorf("block fees: %w", ErrAmountOverflow), i+1
+				break
 			}
 			fees += tx.Fee
 		}
 	}
+	if err := verifyTxSigs(b.Txs[:sigsUpTo], leaves, sigs); err != nil {
+		return err
+	}
+	if ruleErr != nil {
+		return ruleErr
+	}
 	if b.Txs[0].Amount != p.Reward+fees {
 		return fmt.Errorf("reward %d, want %d + %d fees: %w", b.Txs[0].Amount, p.Reward, fees, ErrBadReward)
+	}
+	return nil
+}
+
+// parallelSigsMin is the number of signatures from which verifyTxSigs
+// spreads the work over several goroutines.
+var parallelSigsMin = 4
+
+// verifyTxSigs checks the signatures of transactions whose form is
+// already checked, on up to GOMAXPROCS goroutines, and returns the error
+// of the first (lowest-index) transaction that fails. hashes[i] is
+// txs[i].Hash(); a hash in sigs (if not nil) verified before.
+func verifyTxSigs(txs []Tx, hashes []Hash, sigs *sigCache) error {
+	var hits []bool
+	if sigs != nil {
+		hits = make([]bool, len(txs))
+		need := 0
+		for i := range txs {
+			if hits[i] = txs[i].Type == TxReward || sigs.has(hashes[i]); !hits[i] {
+				need++
+			}
+		}
+		if need == 0 {
+			return nil
+		}
+	}
+	verify := func(i int) error {
+		tx := &txs[i]
+		if tx.Type == TxReward || (hits != nil && hits[i]) {
+			return nil
+		}
+		if err := VerifyBytes(tx.From, tx.SigningBytes(), tx.Signature); err != nil {
+			return fmt.Errorf("tx %s: %w", tx.ID, err)
+		}
+		return nil
+	}
+	workers := min(runtime.GOMAXPROCS(0), len(txs)/2)
+	if len(txs) < parallelSigsMin || workers < 2 {
+		for i := range txs {
+			if err := verify(i); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	errs := make([]error, len(txs))
+	var next atomic.Int64
+	var firstBad atomic.Int64 // lowest failing index so far: later ones need no check
+	firstBad.Store(int64(len(txs)))
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(len(txs)) || i > firstBad.Load() {
+					return
+				}
+				if err := verify(int(i)); err != nil {
+					errs[i] = err
+					for {
+						cur := firstBad.Load()
+						if i >= cur || firstBad.CompareAndSwap(cur, i) {
+							break
+						}
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
 	}
 	return nil
 }

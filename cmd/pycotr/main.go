@@ -42,6 +42,7 @@ var commands = []command{
 	{"genesis", "rewrite the genesis file from the model", runGenesis},
 	{"wallet", "make a key pair, or sign a transfer for POST /api/v1/txs", runWallet},
 	{"probe", "exit 0 when a URL answers 2xx (health checks)", runProbe},
+	{"bench", "measure this machine: PoW, intake, propagation, sync, network cost, memory", runBench},
 }
 
 func main() {
