@@ -39,15 +39,20 @@ func (r *RetargetParams) Check() error {
 // dead band keeps the difficulty from flapping between neighbours.
 var deadBand = math.Log2(1.5)
 
-// NextBits is the retarget rule. Given the bits of the window's last block
-// and the time the window took (the timestamp of its last block minus that
+// NextBits is the retarget rule for one window. Given the bits of the
+// window's last block and the time the window took (the timestamp of its last block minus that
 // of the block before its first), it returns the bits of the next block:
 // the work per block scales by expected/actual, rounded to a whole bit (a
 // block's work is 2^bits, so difficulty moves in powers of two), unchanged
 // inside the dead band (a factor 1.5 either way), clamped to ±MaxStepBits
 // and to [MinBits, MaxBits].
 func (r *RetargetParams) NextBits(lastBits uint32, actualMillis int64) uint32 {
-	expected := float64(r.TargetBlockMillis) * float64(r.Every)
+	return r.nextBits(lastBits, r.Every, actualMillis)
+}
+
+// nextBits is NextBits for a span of any number of block intervals.
+func (r *RetargetParams) nextBits(lastBits uint32, intervals uint64, actualMillis int64) uint32 {
+	expected := float64(r.TargetBlockMillis) * float64(intervals)
 	actual := float64(max(actualMillis, 1))
 	l := math.Log2(expected / actual)
 	step := math.Round(l)
@@ -60,12 +65,19 @@ func (r *RetargetParams) NextBits(lastBits uint32, actualMillis int64) uint32 {
 	return uint32(next)
 }
 
+// maxSpanWindows is how many windows the retarget rule may average over.
+const maxSpanWindows = 4
+
 // requiredBits is the difficulty rule: the bits the child of parent must
 // carry. Without retargeting it is the network's fixed bits. With it, the
-// bits change only at heights that are multiples of Every, from the time
-// the window before took; between retargets the parent's bits carry on.
-// Timestamps feeding the rule are bounded by the median-time-past rule
-// below and the future bound above, so a miner cannot move them far.
+// bits change only at heights that are multiples of Every. The time
+// measured is that of the last window, extended back over up to
+// maxSpanWindows windows as long as they were mined at the same bits: a
+// longer span measures the hash rate more precisely (one 20-block window
+// is off by ±22 % on its own) without mixing in blocks of another
+// difficulty. Timestamps feeding the rule are bounded by the
+// median-time-past rule below and the future bound above, so a miner
+// cannot move them far.
 func (c *Chain) requiredBits(parent *blockNode) uint32 {
 	r := c.params.Retarget
 	if r == nil {
@@ -75,11 +87,29 @@ func (c *Chain) requiredBits(parent *blockNode) uint32 {
 	if height%r.Every != 0 {
 		return parent.block.Header.Bits
 	}
+	bits := parent.block.Header.Bits
 	first := parent
-	for i := uint64(0); i < r.Every && first.parent != nil; i++ {
-		first = first.parent
+	for windows := 0; windows < maxSpanWindows && first.height > 0; windows++ {
+		n, same := first, true
+		for i := uint64(0); i < r.Every && n.height > 1; i++ {
+			if n.block.Header.Bits != bits {
+				same = false
+				break
+			}
+			n = n.parent
+		}
+		if n == first || (windows > 0 && !same) {
+			break
+		}
+		first = n
 	}
-	return r.NextBits(parent.block.Header.Bits, parent.block.Header.Timestamp-first.block.Header.Timestamp)
+	// The genesis block's timestamp is when the network was defined, not
+	// when it started: spans begin at block 1 at the earliest.
+	intervals := parent.height - first.height
+	if intervals == 0 {
+		return bits
+	}
+	return r.nextBits(bits, intervals, parent.block.Header.Timestamp-first.block.Header.Timestamp)
 }
 
 // NextBits returns the bits the next block on the best tip must carry.

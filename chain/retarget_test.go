@@ -150,3 +150,34 @@ func TestWorkFollowsRealDifficulty(t *testing.T) {
 		t.Fatalf("work %s, want %s", got, want)
 	}
 }
+
+// TestRetargetAveragesWindowsOfTheSameBits: one fast window after three
+// on target does not move the bits when the four are averaged, but a
+// single fast window right after a change would.
+func TestRetargetAveragesWindowsOfTheSameBits(t *testing.T) {
+	h := retargetHarness(t) // windows of 4 blocks, 1 000 ms a block wanted
+	ts := h.gen.Header.Timestamp
+	for i := 1; i <= 3; i++ { // heights 1..3 at 250 ms: +2 bits at height 4
+		ts += 250
+		h.mineAt(ts)
+	}
+	for h.c.Height() < 15 { // heights 4..15 on target, all at 6 bits
+		ts += 1000
+		h.mineAt(ts)
+	}
+	if got := h.c.NextBits(); got != 6 {
+		t.Fatalf("bits after windows on target = %d, want 6", got)
+	}
+	ts += 1000
+	h.mineAt(ts) // height 16 (a retarget height: still 6)
+	for h.c.Height() < 19 { // heights 17..19: twice too fast
+		ts += 400
+		h.mineAt(ts)
+	}
+	// The last window alone (16 → 19 plus the step from 15) is 2.2x too fast
+	// (+1 bit), but averaged with the three before at the same bits it is
+	// within the dead band.
+	if got := h.c.NextBits(); got != 6 {
+		t.Fatalf("bits after one fast window among four = %d, want 6 (averaged)", got)
+	}
+}

@@ -146,21 +146,30 @@ const maxSyncPages = 10_000
 func (n *Node) syncFrom(ctx context.Context, peer string) error {
 	n.syncMu.Lock()
 	defer n.syncMu.Unlock()
-	var last *chain.Hash
 	pageBytes := n.cfg.SyncPageBytes
 	if mp := int(n.bus.MaxPayload()); mp > 0 && pageBytes > mp/2 {
 		pageBytes = mp / 2 // JSON is larger than Block.Size counts
 	}
-	for page := 0; page < maxSyncPages; page++ {
+	// The next page is asked for as soon as a page arrives, named by the
+	// page's last block, so that its transfer and decoding overlap the
+	// checking of the current page.
+	fetch := func(last *chain.Hash) *pageFetch {
 		locator := n.chain.Locator()
 		if last != nil {
 			locator = append([]chain.Hash{*last}, locator...)
 		}
-		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		reply, size, err := n.bus.RequestBlocks(rctx, peer, events.BlocksRequest{
-			Locator: locator, MaxBlocks: events.MaxBlocksPerPage, MaxBytes: pageBytes,
-		})
-		cancel()
+		return n.fetchPage(ctx, peer, events.BlocksRequest{Locator: locator, MaxBlocks: events.MaxBlocksPerPage, MaxBytes: pageBytes})
+	}
+	next := fetch(nil)
+	defer func() {
+		if next != nil {
+			next.abandon()
+		}
+	}()
+	for page := 0; page < maxSyncPages; page++ {
+		cur := next
+		next = nil
+		reply, size, err := cur.wait()
 		if err != nil {
 			return fmt.Errorf("sync page %d from %s: %w", page, peer, err)
 		}
@@ -168,6 +177,10 @@ func (n *Node) syncFrom(ctx context.Context, peer string) error {
 		n.stats.SyncBytes.Add(uint64(size))
 		if len(reply.Blocks) == 0 {
 			return nil
+		}
+		if reply.More {
+			h := reply.Blocks[len(reply.Blocks)-1].Hash()
+			next = fetch(&h)
 		}
 		for i := range reply.Blocks {
 			b := &reply.Blocks[i]
@@ -182,13 +195,46 @@ func (n *Node) syncFrom(ctx context.Context, peer string) error {
 				return fmt.Errorf("sync from %s: %w", peer, err)
 			}
 		}
-		h := reply.Blocks[len(reply.Blocks)-1].Hash()
-		last = &h
 		if !reply.More {
 			return nil
 		}
 	}
 	return fmt.Errorf("sync from %s: more than %d pages", peer, maxSyncPages)
+}
+
+// pageFetch is one sync page request in flight, owned by syncFrom: it is
+// waited for or abandoned (cancelled, then waited for) before syncFrom
+// returns.
+type pageFetch struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+	reply  *events.BlocksReply
+	size   int
+	err    error
+}
+
+// syncPageTimeout bounds one page request.
+const syncPageTimeout = 10 * time.Second
+
+func (n *Node) fetchPage(ctx context.Context, peer string, req events.BlocksRequest) *pageFetch {
+	rctx, cancel := context.WithTimeout(ctx, syncPageTimeout)
+	f := &pageFetch{cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(f.done)
+		f.reply, f.size, f.err = n.bus.RequestBlocks(rctx, peer, req)
+	}()
+	return f
+}
+
+func (f *pageFetch) wait() (*events.BlocksReply, int, error) {
+	<-f.done
+	f.cancel()
+	return f.reply, f.size, f.err
+}
+
+func (f *pageFetch) abandon() {
+	f.cancel()
+	<-f.done
 }
 
 // responder answers the node's request-reply endpoints.
