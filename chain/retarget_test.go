@@ -169,7 +169,7 @@ func TestRetargetAveragesWindowsOfTheSameBits(t *testing.T) {
 		t.Fatalf("bits after windows on target = %d, want 6", got)
 	}
 	ts += 1000
-	h.mineAt(ts) // height 16 (a retarget height: still 6)
+	h.mineAt(ts)            // height 16 (a retarget height: still 6)
 	for h.c.Height() < 19 { // heights 17..19: twice too fast
 		ts += 400
 		h.mineAt(ts)

@@ -2,6 +2,7 @@ package events
 
 import (
 	"context"
+	"github.com/pycotr/pycotr/internal/testkit"
 	"strings"
 	"sync"
 	"testing"
@@ -57,7 +58,7 @@ func (f fakeResponder) BlocksAfter(req BlocksRequest) BlocksReply {
 }
 
 func TestBusBroadcastsAndHeaders(t *testing.T) {
-	checkGoroutines(t)
+	testkit.CheckGoroutines(t)
 	s := startTestServer(t, ServerConfig{Listen: "127.0.0.1:0"})
 	var drops dropLog
 	recv := testBusDrops(t, s, "recv", &drops)
@@ -120,7 +121,7 @@ func TestBusBroadcastsAndHeaders(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("good tx not delivered")
 	}
-	waitFor(t, 5*time.Second, "every drop counted", func() bool {
+	testkit.Eventually(t, 5*time.Second, "every drop counted", func() bool {
 		return drops.get(DropNoHeader) == 2 && drops.get(DropVersion) == 1 && drops.get(DropBadHeader) == 2 &&
 			drops.get(DropDecode) == 2 && drops.get(DropTooLarge) == 1
 	})
@@ -132,9 +133,9 @@ func TestBusBroadcastsAndHeaders(t *testing.T) {
 }
 
 func TestBusServeAndRequest(t *testing.T) {
-	checkGoroutines(t)
+	testkit.CheckGoroutines(t)
 	a, b := clusterPair(t, true) // the service on one server, its clients on the other
-	waitFor(t, 5*time.Second, "route up", func() bool { return a.NumRoutes() > 0 })
+	testkit.Eventually(t, 5*time.Second, "route up", func() bool { return a.NumRoutes() > 0 })
 	var drops dropLog
 	srv := testBusDrops(t, a, "n1", &drops)
 	if err := srv.Serve(fakeResponder{NodeState{NodeID: "n1", Work: "5"}}, nil); err != nil {
@@ -149,7 +150,7 @@ func TestBusServeAndRequest(t *testing.T) {
 	defer cancel()
 
 	var info *NodeState
-	waitFor(t, 5*time.Second, "info across the route", func() bool {
+	testkit.Eventually(t, 5*time.Second, "info across the route", func() bool {
 		var err error
 		info, err = cli.RequestInfo(ctx, "n1")
 		return err == nil
@@ -189,7 +190,7 @@ func TestBusServeAndRequest(t *testing.T) {
 	if err != nil || m.Header.Get("Nats-Service-Error-Code") != "400" {
 		t.Errorf("wrong-version request: %v, headers %v", err, m)
 	}
-	waitFor(t, 5*time.Second, "request drops counted", func() bool {
+	testkit.Eventually(t, 5*time.Second, "request drops counted", func() bool {
 		return drops.get(DropDecode) == 2 && drops.get(DropVersion) == 1
 	})
 }

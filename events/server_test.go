@@ -1,7 +1,7 @@
 package events
 
 import (
-	"runtime"
+	"github.com/pycotr/pycotr/internal/testkit"
 	"strings"
 	"testing"
 	"time"
@@ -19,34 +19,8 @@ func startTestServer(t *testing.T, cfg ServerConfig) *Server {
 	return s
 }
 
-func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("not within %s: %s", within, what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
-// checkGoroutines fails if goroutines outlive the test's servers and buses.
-func checkGoroutines(t *testing.T) {
-	before := runtime.NumGoroutine()
-	t.Cleanup(func() {
-		deadline := time.Now().Add(5 * time.Second)
-		for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
-			time.Sleep(10 * time.Millisecond)
-		}
-		if n := runtime.NumGoroutine(); n > before {
-			buf := make([]byte, 1<<20)
-			t.Errorf("goroutines: %d before, %d after\n%s", before, n, buf[:runtime.Stack(buf, true)])
-		}
-	})
-}
-
 func TestServerListenPortZero(t *testing.T) {
-	checkGoroutines(t)
+	testkit.CheckGoroutines(t)
 	s := startTestServer(t, ServerConfig{Listen: "127.0.0.1:0"})
 	u := s.ClientURL()
 	if !strings.HasPrefix(u, "nats://127.0.0.1:") || strings.HasSuffix(u, ":0") || strings.HasSuffix(u, ":-1") {
@@ -66,7 +40,7 @@ func TestServerListenPortZero(t *testing.T) {
 }
 
 func TestServerInProcess(t *testing.T) {
-	checkGoroutines(t)
+	testkit.CheckGoroutines(t)
 	s := startTestServer(t, ServerConfig{})
 	if s.ClientURL() != "" {
 		t.Fatalf("in-process server has client URL %q", s.ClientURL())
@@ -144,16 +118,16 @@ func crossDelivery(t *testing.T, a, b *Server, subject string) bool {
 }
 
 func TestServersRoutedIntoCluster(t *testing.T) {
-	checkGoroutines(t)
+	testkit.CheckGoroutines(t)
 	a, b := clusterPair(t, true)
-	waitFor(t, 5*time.Second, "route up", func() bool { return a.NumRoutes() > 0 && b.NumRoutes() > 0 })
+	testkit.Eventually(t, 5*time.Second, "route up", func() bool { return a.NumRoutes() > 0 && b.NumRoutes() > 0 })
 	if !crossDelivery(t, a, b, "x.routed") {
 		t.Fatal("no delivery across the route")
 	}
 }
 
 func TestServerAddRoutesJoinsPartition(t *testing.T) {
-	checkGoroutines(t)
+	testkit.CheckGoroutines(t)
 	a, b := clusterPair(t, false)
 	na, err := nats.Connect(a.ClientURL())
 	if err != nil {
@@ -182,7 +156,7 @@ func TestServerAddRoutesJoinsPartition(t *testing.T) {
 	if err := b.AddRoutes(a.RouteURL()); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "route up", func() bool { return a.NumRoutes() > 0 && b.NumRoutes() > 0 })
+	testkit.Eventually(t, 5*time.Second, "route up", func() bool { return a.NumRoutes() > 0 && b.NumRoutes() > 0 })
 	if !crossDelivery(t, a, b, "x.joined") {
 		t.Fatal("no delivery after AddRoutes")
 	}

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"encoding/json"
+	"github.com/pycotr/pycotr/internal/testkit"
 	"net/http"
 	"slices"
 	"sort"
@@ -294,7 +295,7 @@ func TestCompatDescribeNetworkCluster(t *testing.T) {
 		Pause      int      `json:"pause"`
 	}
 	for i, ta := range apis {
-		eventually(t, 5*time.Second, "presence fills describe_network", func() bool {
+		testkit.Eventually(t, 5*time.Second, "presence fills describe_network", func() bool {
 			var nw network
 			ta.compat("GET", "/describe_network", nil, &nw)
 			return nw.URL == urls[i] && slices.Equal(sorted(nw.OtherNodes...), others(i))
@@ -322,7 +323,7 @@ func TestCompatDescribeNetworkCluster(t *testing.T) {
 		var d struct {
 			SourceBlockchainID string `json:"source_blockchain_id"`
 		}
-		eventually(t, 5*time.Second, "source_blockchain_id names node 1", func() bool {
+		testkit.Eventually(t, 5*time.Second, "source_blockchain_id names node 1", func() bool {
 			ta.compat("GET", "/describe_blockchain", nil, &d)
 			return d.SourceBlockchainID == n1.ID()
 		})

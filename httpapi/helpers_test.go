@@ -3,10 +3,10 @@ package httpapi
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
 	"fmt"
+	"github.com/pycotr/pycotr/internal/testkit"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -22,28 +22,9 @@ import (
 )
 
 var (
-	keysOnce sync.Once
-	keyPool  []*rsa.PrivateKey
-
 	genesisOnce sync.Once
 	testGen     *genesis.File
 )
-
-// testKey returns one of a few 1024-bit keys made once per test binary
-// (the smallest the rules accept, and fast to make).
-func testKey(t testing.TB, i int) *rsa.PrivateKey {
-	t.Helper()
-	keysOnce.Do(func() {
-		for range 8 {
-			k, err := rsa.GenerateKey(rand.Reader, 1024)
-			if err != nil {
-				panic(err)
-			}
-			keyPool = append(keyPool, k)
-		}
-	})
-	return keyPool[i%len(keyPool)]
-}
 
 func addr(t testing.TB, i int) chain.Address { return chain.AddressOf(&testKey(t, i).PublicKey) }
 
@@ -231,24 +212,12 @@ func (ta *testAPI) v1(method, path string, v any, want int, out any) response {
 	return res
 }
 
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t testing.TB, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("not within %s: %s", within, what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // mineUntil runs n's miner until cond holds, then stops it.
 func mineUntil(t testing.TB, n *services.Node, what string, cond func() bool) {
 	t.Helper()
 	n.StartMining()
 	defer n.StopMining()
-	eventually(t, 15*time.Second, what, cond)
+	testkit.Eventually(t, 15*time.Second, what, cond)
 }
 
 // confirmed reports whether a transaction is on n's best chain.
@@ -285,3 +254,6 @@ type mintRequest struct {
 func withCard(tx chain.Tx) mintRequest {
 	return mintRequest{Tx: tx, CardNumber: testCard.Number, CardCVV: testCard.CVV}
 }
+
+// testKey returns one of the test binary's 1024-bit keys.
+func testKey(_ testing.TB, i int) *rsa.PrivateKey { return testkit.Key(i) }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/pycotr/pycotr/internal/testkit"
 	"io"
 	"net"
 	"net/http"
@@ -70,20 +71,7 @@ func openStream(t *testing.T, url string) <-chan sseEvent {
 // waitSSE reads events until want accepts one.
 func waitSSE(t *testing.T, ch <-chan sseEvent, within time.Duration, what string, want func(sseEvent) bool) sseEvent {
 	t.Helper()
-	timeout := time.After(within)
-	for {
-		select {
-		case e, ok := <-ch:
-			if !ok {
-				t.Fatalf("stream ended waiting for %s", what)
-			}
-			if want(e) {
-				return e
-			}
-		case <-timeout:
-			t.Fatalf("not within %s: %s", within, what)
-		}
-	}
+	return testkit.Receive(t, ch, within, what, want)
 }
 
 func TestEventsStreamTxAndBlock(t *testing.T) {

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"github.com/pycotr/pycotr/internal/testkit"
 	"net/http"
 	"strconv"
 	"strings"
@@ -156,7 +157,7 @@ func TestV1PeersOnCluster(t *testing.T) {
 	srv := startServer(t)
 	n1, n2 := startNode(t, srv, 0), startNode(t, srv, 1)
 	ta := newTestAPI(t, n1, nil)
-	eventually(t, 5*time.Second, "node 2 appears in node 1's peers", func() bool {
+	testkit.Eventually(t, 5*time.Second, "node 2 appears in node 1's peers", func() bool {
 		var peers struct{ Peers []services.NodeState }
 		ta.v1("GET", "/peers", nil, 200, &peers)
 		return len(peers.Peers) == 1 && peers.Peers[0].NodeID == n2.ID() && peers.Peers[0].URL == n2.PublicURL()
@@ -178,7 +179,7 @@ func TestHealth(t *testing.T) {
 	if res := ta.do("GET", "/healthz", "", ""); res.status != 200 {
 		t.Errorf("healthz %d", res.status)
 	}
-	eventually(t, 5*time.Second, "readyz answers 200", func() bool { return ta.do("GET", "/readyz", "", "").status == 200 })
+	testkit.Eventually(t, 5*time.Second, "readyz answers 200", func() bool { return ta.do("GET", "/readyz", "", "").status == 200 })
 	nr := newTestAPI(t, ta.node, func(c *Config) { c.Node = notReady{ta.node} })
 	res := nr.do("GET", "/readyz", "", "")
 	if res.status != http.StatusServiceUnavailable || !strings.Contains(string(res.body), "initial sync not finished") {

@@ -2,6 +2,7 @@ package services
 
 import (
 	"context"
+	"github.com/pycotr/pycotr/internal/testkit"
 	"maps"
 	"slices"
 	"strings"
@@ -39,7 +40,7 @@ import (
 // Every invalid message is rejected and counted, the victim's tip, mempool
 // and balances do not move, and afterwards it still mines and relays.
 func TestFaultAdversarialPeer(t *testing.T) {
-	checkGoroutines(t)
+	testkit.CheckGoroutines(t)
 	p := chain.DefaultParams()
 	p.Bits = 8
 	p.MaxBlockTxs = 50
@@ -56,11 +57,11 @@ func TestFaultAdversarialPeer(t *testing.T) {
 	aF := chain.AddressOf(&kF.PublicKey)
 	mint := fund(t, h, kF, 100)
 	h.StartMining()
-	eventually(t, 10*time.Second, "kF funded everywhere", func() bool {
+	testkit.Eventually(t, 10*time.Second, "kF funded everywhere", func() bool {
 		return v.Chain().Balance(aF) == 100 && h.Chain().Balance(aF) == 100
 	})
 	h.StopMining()
-	eventually(t, 5*time.Second, "one tip", func() bool { return sameTip(v, h) })
+	testkit.Eventually(t, 5*time.Second, "one tip", func() bool { return sameTip(v, h) })
 
 	nc := rawConn(t, srv)
 	hdr := func(node string) nats.Header {
@@ -100,7 +101,7 @@ func TestFaultAdversarialPeer(t *testing.T) {
 	lure := v.State()
 	lure.NodeID, lure.Name, lure.Work, lure.Tip = slow, "slow", strings.Repeat("9", 40), chain.Hash{9}
 	publish("pycotr.presence", slow, lure)
-	eventually(t, 5*time.Second, "the victim asks the slow peer for blocks", func() bool {
+	testkit.Eventually(t, 5*time.Second, "the victim asks the slow peer for blocks", func() bool {
 		_, ok := askedBy.Load(v.ID())
 		return ok
 	})
@@ -189,7 +190,7 @@ func TestFaultAdversarialPeer(t *testing.T) {
 	for _, b := range bad {
 		publish("pycotr.block", fake, events.BlockMessage{Block: *b, Hash: b.Hash()})
 	}
-	eventually(t, 5*time.Second, "every bad block rejected for its rule", func() bool {
+	testkit.Eventually(t, 5*time.Second, "every bad block rejected for its rule", func() bool {
 		got := v.Stats().BlocksRejected()
 		for code := range bad {
 			if got[code] <= rejected0[code] {
@@ -226,7 +227,7 @@ func TestFaultAdversarialPeer(t *testing.T) {
 		nc.Flush()
 		sample()
 	}
-	eventually(t, 5*time.Second, "the flood fills the table to its bound", func() bool { sample(); return maxPeers.Load() == 256 })
+	testkit.Eventually(t, 5*time.Second, "the flood fills the table to its bound", func() bool { sample(); return maxPeers.Load() == 256 })
 	// A known peer keeps its place while it beats on time; one whose beat
 	// is late under the flood (a loaded machine) waits for the fakes to
 	// expire, checked below (docs/RELIABILITY.md, known limits).
@@ -237,7 +238,7 @@ func TestFaultAdversarialPeer(t *testing.T) {
 		beat(id, strings.Repeat("9", 50))
 	}
 	nc.Flush()
-	eventually(t, 5*time.Second, "the flood expires, the honest peer stays", func() bool {
+	testkit.Eventually(t, 5*time.Second, "the flood expires, the honest peer stays", func() bool {
 		sample()
 		ps := v.Peers()
 		return len(ps) <= 2 && slices.ContainsFunc(ps, func(s events.NodeState) bool { return s.NodeID == h.ID() })
@@ -262,7 +263,7 @@ func TestFaultAdversarialPeer(t *testing.T) {
 	solve(b)
 	publish("pycotr.block", fake, events.BlockMessage{Block: *a, Hash: a.Hash()})
 	publish("pycotr.block", fake, events.BlockMessage{Block: *b, Hash: b.Hash()})
-	eventually(t, 5*time.Second, "both honest nodes hold A and B, A as tip", func() bool {
+	testkit.Eventually(t, 5*time.Second, "both honest nodes hold A and B, A as tip", func() bool {
 		for _, n := range nodes {
 			if !n.Chain().HasBlock(a.Hash()) || !n.Chain().HasBlock(b.Hash()) || n.Chain().Tip().Hash != a.Hash() {
 				return false
@@ -277,7 +278,7 @@ func TestFaultAdversarialPeer(t *testing.T) {
 	child.Header.MerkleRoot = child.ComputeMerkleRoot()
 	solve(child)
 	publish("pycotr.block", fake, events.BlockMessage{Block: *child, Hash: child.Hash()})
-	eventually(t, 5*time.Second, "both honest nodes reorganise onto B, C", func() bool {
+	testkit.Eventually(t, 5*time.Second, "both honest nodes reorganise onto B, C", func() bool {
 		return v.Chain().Tip().Hash == child.Hash() && sameTip(v, h) && v.Stats().Reorgs.Load() > 0 && h.Stats().Reorgs.Load() > 0
 	})
 
@@ -287,9 +288,9 @@ func TestFaultAdversarialPeer(t *testing.T) {
 	if err := h.SubmitTx(&tx); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 5*time.Second, "relayed to the victim", func() bool { return v.Chain().HasTx(tx.ID) })
+	testkit.Eventually(t, 5*time.Second, "relayed to the victim", func() bool { return v.Chain().HasTx(tx.ID) })
 	h.StartMining()
-	eventually(t, 10*time.Second, "h's blocks reach the victim", func() bool {
+	testkit.Eventually(t, 10*time.Second, "h's blocks reach the victim", func() bool {
 		_, st, _ := v.Chain().FindTx(tx.ID)
 		return st == chain.TxConfirmed && sameTip(v, h)
 	})
@@ -298,18 +299,18 @@ func TestFaultAdversarialPeer(t *testing.T) {
 	liveWhileHung := v.Stats().SyncFailures.Load() == failsBefore
 	v.StartMining()
 	mined := v.Stats().BlocksMined.Load()
-	eventually(t, 10*time.Second, "the victim mines a block h adopts", func() bool {
+	testkit.Eventually(t, 10*time.Second, "the victim mines a block h adopts", func() bool {
 		return v.Stats().BlocksMined.Load() > mined && sameTip(v, h)
 	})
 	v.StopMining()
 
 	// 6. The hung sync times out and is counted; the late answer is then
 	// released into a closed inbox.
-	eventually(t, 15*time.Second, "the hung sync times out", func() bool {
+	testkit.Eventually(t, 15*time.Second, "the hung sync times out", func() bool {
 		return v.Stats().SyncFailures.Load() > failsBefore && time.Since(hungAt) >= 10*time.Second
 	})
 	releaseOnce.Do(func() { close(release) })
-	eventually(t, 5*time.Second, "one tip", func() bool { return sameTip(v, h) })
+	testkit.Eventually(t, 5*time.Second, "one tip", func() bool { return sameTip(v, h) })
 	checkLedgers(t, v, h)
 	if n := v.Stats().NATSDrops()[events.DropPanic]; n != 0 {
 		t.Errorf("%d handler panics", n)

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"errors"
+	"github.com/pycotr/pycotr/internal/testkit"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -69,7 +70,7 @@ func runLoad(t *testing.T, dur time.Duration) loadResult {
 		fund(t, nodes[i%2], k, 1_000_000_000)
 	}
 	nodes[0].StartMining()
-	eventually(t, 20*time.Second, "every wallet funded on both nodes", func() bool {
+	testkit.Eventually(t, 20*time.Second, "every wallet funded on both nodes", func() bool {
 		for _, a := range addrs {
 			for _, n := range nodes {
 				if n.Chain().Balance(a) != 1_000_000_000 {
@@ -120,7 +121,7 @@ func runLoad(t *testing.T, dur time.Duration) loadResult {
 			}
 		}()
 	}
-	eventually(t, 30*time.Second, "the pre-signed buffer full", func() bool { return len(ready) == cap(ready) })
+	testkit.Eventually(t, 30*time.Second, "the pre-signed buffer full", func() bool { return len(ready) == cap(ready) })
 
 	var (
 		mu       sync.Mutex
@@ -192,7 +193,7 @@ func runLoad(t *testing.T, dur time.Duration) loadResult {
 
 	// Drain: the miners go on until both mempools are empty and agree.
 	drainStart := time.Now()
-	eventually(t, 60*time.Second, "both mempools drained, one tip", func() bool {
+	testkit.Eventually(t, 60*time.Second, "both mempools drained, one tip", func() bool {
 		c0, _ := nodes[0].Chain().MempoolStats()
 		c1, _ := nodes[1].Chain().MempoolStats()
 		return c0 == 0 && c1 == 0 && sameTip(nodes...)
@@ -201,7 +202,7 @@ func runLoad(t *testing.T, dur time.Duration) loadResult {
 	for _, n := range nodes {
 		n.StopMining()
 	}
-	eventually(t, 5*time.Second, "one tip after mining stopped", func() bool { return sameTip(nodes...) })
+	testkit.Eventually(t, 5*time.Second, "one tip after mining stopped", func() bool { return sameTip(nodes...) })
 	close(stopSampler)
 	sampler.Wait()
 
@@ -266,6 +267,6 @@ func runLoad(t *testing.T, dur time.Duration) loadResult {
 // TestFaultLoadShort is the default suite's load run (the soak build runs
 // a minute: TestFaultLoadSoak).
 func TestFaultLoadShort(t *testing.T) {
-	checkGoroutines(t)
+	testkit.CheckGoroutines(t)
 	runLoad(t, 6*time.Second)
 }

@@ -2,6 +2,7 @@ package services
 
 import (
 	"fmt"
+	"github.com/pycotr/pycotr/internal/testkit"
 	"net"
 	"sync"
 	"testing"
@@ -107,7 +108,7 @@ func allConfirmed(ids map[string]string, nodes ...*Node) bool {
 // heal drops cannot return to the mempool until that block's purchase is
 // mined again (a known limit, see docs/RELIABILITY.md).
 func TestFaultPartitionHealsOnThreeServerCluster(t *testing.T) {
-	checkGoroutines(t)
+	testkit.CheckGoroutines(t)
 	g := testGenesis(t, 8)
 	// NoAdvertise: a client knows only the URL it was given, so the
 	// island's node cannot fail over to the majority's servers.
@@ -120,7 +121,7 @@ func TestFaultPartitionHealsOnThreeServerCluster(t *testing.T) {
 	}
 	var s3mu sync.Mutex
 	t.Cleanup(func() { s3mu.Lock(); s3.Shutdown(); s3mu.Unlock() })
-	eventually(t, 10*time.Second, "a full mesh of routes", func() bool {
+	testkit.Eventually(t, 10*time.Second, "a full mesh of routes", func() bool {
 		return s1.NumRoutes() >= 2 && s2.NumRoutes() >= 2 && s3.NumRoutes() >= 2
 	})
 
@@ -129,7 +130,7 @@ func TestFaultPartitionHealsOnThreeServerCluster(t *testing.T) {
 	n3 := startNodeAt(t, nil, g, 2, func(_ int, c *Config) { c.NATSServers = []string{"nats://" + addr3} })
 	nodes := []*Node{n1, n2, n3}
 	acc := watchAccepted(t, nodes...)
-	eventually(t, 10*time.Second, "every node sees two peers", func() bool {
+	testkit.Eventually(t, 10*time.Second, "every node sees two peers", func() bool {
 		return len(n1.Peers()) == 2 && len(n2.Peers()) == 2 && len(n3.Peers()) == 2
 	})
 
@@ -140,7 +141,7 @@ func TestFaultPartitionHealsOnThreeServerCluster(t *testing.T) {
 		fund(t, n1, testKey(t, w), 1000)
 	}
 	n1.StartMining()
-	eventually(t, 15*time.Second, "the purchases confirmed everywhere", func() bool {
+	testkit.Eventually(t, 15*time.Second, "the purchases confirmed everywhere", func() bool {
 		for _, w := range wallets {
 			for _, n := range nodes {
 				if n.Chain().Balance(chain.AddressOf(&testKey(t, w).PublicKey)) != 1000 {
@@ -151,7 +152,7 @@ func TestFaultPartitionHealsOnThreeServerCluster(t *testing.T) {
 		return true
 	})
 	n1.StopMining()
-	eventually(t, 5*time.Second, "one tip before the partition", func() bool { return sameTip(nodes...) })
+	testkit.Eventually(t, 5*time.Second, "one tip before the partition", func() bool { return sameTip(nodes...) })
 	base := n1.Chain().Height()
 
 	// Cut s3 off: shut it down and bring it back on the same client port
@@ -163,7 +164,7 @@ func TestFaultPartitionHealsOnThreeServerCluster(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 10*time.Second, "the island's node reconnected, alone", func() bool {
+	testkit.Eventually(t, 10*time.Second, "the island's node reconnected, alone", func() bool {
 		return n3.NATSConnected() && len(n3.Peers()) == 0 && len(n1.Peers()) == 1 && len(n2.Peers()) == 1
 	})
 
@@ -214,17 +215,17 @@ func TestFaultPartitionHealsOnThreeServerCluster(t *testing.T) {
 			}
 		}
 		h1, h3 := n1.Chain().Height(), n3.Chain().Height()
-		eventually(t, 10*time.Second, "both sides mine a block", func() bool {
+		testkit.Eventually(t, 10*time.Second, "both sides mine a block", func() bool {
 			return n1.Chain().Height() > h1 && (!n3.Mining() || n3.Chain().Height() > h3)
 		})
 	}
 	n3.StopMining()
 	// The majority ends with clearly more work.
-	eventually(t, 15*time.Second, "the majority two blocks ahead", func() bool {
+	testkit.Eventually(t, 15*time.Second, "the majority two blocks ahead", func() bool {
 		return n1.Chain().Height() >= n3.Chain().Height()+2
 	})
 	n1.StopMining()
-	eventually(t, 5*time.Second, "the majority on one tip", func() bool { return sameTip(n1, n2) })
+	testkit.Eventually(t, 5*time.Second, "the majority on one tip", func() bool { return sameTip(n1, n2) })
 	if sameTip(n1, n3) || n3.Chain().Height() <= base {
 		t.Fatal("the island did not mine apart")
 	}
@@ -241,7 +242,7 @@ func TestFaultPartitionHealsOnThreeServerCluster(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 20*time.Second, "every node on the most-work chain", func() bool {
+	testkit.Eventually(t, 20*time.Second, "every node on the most-work chain", func() bool {
 		return sameTip(nodes...) && n3.Chain().Tip().Work.Cmp(best.Work) >= 0
 	})
 	converge := time.Since(healed)
@@ -258,18 +259,18 @@ func TestFaultPartitionHealsOnThreeServerCluster(t *testing.T) {
 			t.Errorf("submitted %s never reported as accepted", id)
 		}
 	}
-	eventually(t, 10*time.Second, "every accepted transaction known to every node", func() bool {
+	testkit.Eventually(t, 10*time.Second, "every accepted transaction known to every node", func() bool {
 		return len(missing(ids, nodes...)) == 0
 	})
 	t.Logf("healed: converged in %s; %d accepted transactions all confirmed or pending on every node", converge, len(ids))
 
 	// And they are still good: mined, they are confirmed everywhere.
 	n2.StartMining()
-	eventually(t, 20*time.Second, "every accepted transaction confirmed everywhere", func() bool {
+	testkit.Eventually(t, 20*time.Second, "every accepted transaction confirmed everywhere", func() bool {
 		return allConfirmed(ids, nodes...) && sameTip(nodes...)
 	})
 	n2.StopMining()
-	eventually(t, 5*time.Second, "one tip", func() bool { return sameTip(nodes...) })
+	testkit.Eventually(t, 5*time.Second, "one tip", func() bool { return sameTip(nodes...) })
 	checkLedgers(t, nodes...)
 }
 
@@ -278,7 +279,7 @@ func TestFaultPartitionHealsOnThreeServerCluster(t *testing.T) {
 // second URL, and the node's blocks and transactions reach a node on the
 // other server again.
 func TestFaultNATSFailover(t *testing.T) {
-	checkGoroutines(t)
+	testkit.CheckGoroutines(t)
 	g := testGenesis(t, 8)
 	s1, err := events.StartServer(events.ServerConfig{Name: "s1", Listen: "127.0.0.1:0", ClusterListen: "127.0.0.1:0"})
 	if err != nil {
@@ -286,26 +287,26 @@ func TestFaultNATSFailover(t *testing.T) {
 	}
 	t.Cleanup(s1.Shutdown) // Shutdown twice is harmless
 	s2 := startServer(t, events.ServerConfig{Name: "s2", Listen: "127.0.0.1:0", ClusterListen: "127.0.0.1:0", Routes: []string{s1.RouteURL()}})
-	eventually(t, 10*time.Second, "the route", func() bool { return s1.NumRoutes() >= 1 && s2.NumRoutes() >= 1 })
+	testkit.Eventually(t, 10*time.Second, "the route", func() bool { return s1.NumRoutes() >= 1 && s2.NumRoutes() >= 1 })
 
 	m := startNodeAt(t, nil, g, 0, func(_ int, c *Config) { c.NATSServers = []string{s1.ClientURL(), s2.ClientURL()} })
 	o := startNodeAt(t, nil, g, 1, func(_ int, c *Config) { c.NATSServers = []string{s2.ClientURL()} })
-	eventually(t, 10*time.Second, "the miner on s1 (first URL preferred), peers on both", func() bool {
+	testkit.Eventually(t, 10*time.Second, "the miner on s1 (first URL preferred), peers on both", func() bool {
 		return s1.NumClients() == 1 && len(m.Peers()) == 1 && len(o.Peers()) == 1
 	})
 	k := testKey(t, 5)
 	fund(t, o, k, 100)
 	m.StartMining()
-	eventually(t, 10*time.Second, "o's purchase mined by m, seen by o", func() bool {
+	testkit.Eventually(t, 10*time.Second, "o's purchase mined by m, seen by o", func() bool {
 		return o.Chain().Balance(chain.AddressOf(&k.PublicKey)) == 100
 	})
 
 	before := o.Chain().Height()
 	killed := time.Now()
 	s1.Shutdown()
-	eventually(t, 10*time.Second, "m reconnected to s2", func() bool { return m.NATSConnected() && s2.NumClients() == 2 })
+	testkit.Eventually(t, 10*time.Second, "m reconnected to s2", func() bool { return m.NATSConnected() && s2.NumClients() == 2 })
 	reconnected := time.Since(killed)
-	eventually(t, 10*time.Second, "o keeps receiving m's blocks", func() bool {
+	testkit.Eventually(t, 10*time.Second, "o keeps receiving m's blocks", func() bool {
 		return o.Chain().Height() >= before+3 && o.SourceChainID() == m.ID()
 	})
 	resumed := time.Since(killed)
@@ -319,7 +320,7 @@ func TestFaultNATSFailover(t *testing.T) {
 		t.Fatal(err)
 	}
 	fromM := fund(t, m, testKey(t, 6), 7)
-	eventually(t, 10*time.Second, "both transactions confirmed on both nodes", func() bool {
+	testkit.Eventually(t, 10*time.Second, "both transactions confirmed on both nodes", func() bool {
 		for _, n := range []*Node{m, o} {
 			for _, id := range []string{toM.ID, fromM.ID} {
 				if _, st, _ := n.Chain().FindTx(id); st != chain.TxConfirmed {
@@ -330,7 +331,7 @@ func TestFaultNATSFailover(t *testing.T) {
 		return true
 	})
 	m.StopMining()
-	eventually(t, 5*time.Second, "one tip", func() bool { return sameTip(m, o) })
+	testkit.Eventually(t, 5*time.Second, "one tip", func() bool { return sameTip(m, o) })
 	checkLedgers(t, m, o)
 	t.Logf("failover: reconnected to s2 in %s, blocks flowing again %s after the kill", reconnected, resumed)
 }

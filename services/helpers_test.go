@@ -2,11 +2,9 @@ package services
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/rsa"
 	"fmt"
-	"runtime"
-	"sync"
+	"github.com/pycotr/pycotr/internal/testkit"
 	"testing"
 	"time"
 
@@ -16,27 +14,6 @@ import (
 	"github.com/pycotr/pycotr/events"
 	"github.com/pycotr/pycotr/genesis"
 )
-
-var (
-	keysOnce sync.Once
-	keyPool  []*rsa.PrivateKey
-)
-
-// testKey returns one of a few 1024-bit keys made once per test binary
-// (1024 is the smallest the rules accept, and fast to make).
-func testKey(t testing.TB, i int) *rsa.PrivateKey {
-	t.Helper()
-	keysOnce.Do(func() {
-		for range 8 {
-			k, err := rsa.GenerateKey(rand.Reader, 1024)
-			if err != nil {
-				panic(err)
-			}
-			keyPool = append(keyPool, k)
-		}
-	})
-	return keyPool[i%len(keyPool)]
-}
 
 // testGenesis is a network with low difficulty so tests mine instantly.
 func testGenesis(t testing.TB, bits uint32) *genesis.File {
@@ -87,34 +64,6 @@ func startNode(t testing.TB, cfg Config) *Node {
 	}
 	t.Cleanup(func() { n.Close() })
 	return n
-}
-
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t testing.TB, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("not within %s: %s", within, what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
-// checkGoroutines fails if goroutines outlive the test's nodes.
-func checkGoroutines(t *testing.T) {
-	before := runtime.NumGoroutine()
-	t.Cleanup(func() {
-		// Runs after the cleanups registered later (nodes, servers).
-		deadline := time.Now().Add(5 * time.Second)
-		for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
-			time.Sleep(10 * time.Millisecond)
-		}
-		if n := runtime.NumGoroutine(); n > before {
-			buf := make([]byte, 1<<20)
-			t.Errorf("goroutines: %d before, %d after\n%s", before, n, buf[:runtime.Stack(buf, true)])
-		}
-	})
 }
 
 func fund(t testing.TB, n *Node, k *rsa.PrivateKey, amount int64) chain.Tx {
@@ -224,21 +173,11 @@ func checkLedgers(t testing.TB, nodes ...*Node) {
 	}
 }
 
+// testKey returns one of the test binary's 1024-bit keys.
+func testKey(_ testing.TB, i int) *rsa.PrivateKey { return testkit.Key(i) }
+
 // waitEvent reads a node feed until an event satisfies want.
 func waitEvent(t testing.TB, ch <-chan Event, within time.Duration, what string, want func(Event) bool) Event {
 	t.Helper()
-	timeout := time.After(within)
-	for {
-		select {
-		case e, ok := <-ch:
-			if !ok {
-				t.Fatalf("feed closed waiting for %s", what)
-			}
-			if want(e) {
-				return e
-			}
-		case <-timeout:
-			t.Fatalf("not within %s: %s", within, what)
-		}
-	}
+	return testkit.Receive(t, ch, within, what, want)
 }

@@ -2,6 +2,7 @@ package services
 
 import (
 	"context"
+	"github.com/pycotr/pycotr/internal/testkit"
 	"maps"
 	"slices"
 	"strings"
@@ -22,7 +23,7 @@ import (
 // Everything is dropped and counted; the victim's tip, mempool and
 // balances do not move; afterwards it still mines and relays.
 func TestHostileInputIsDroppedAndCounted(t *testing.T) {
-	checkGoroutines(t)
+	testkit.CheckGoroutines(t)
 	g := testGenesis(t, 8)
 	srv := startServer(t, events.ServerConfig{Listen: "127.0.0.1:0"})
 	nodes := startNodes(t, srv, g, 2, func(_ int, c *Config) { c.ConsensusInterval = 200 * time.Millisecond })
@@ -32,13 +33,13 @@ func TestHostileInputIsDroppedAndCounted(t *testing.T) {
 	kF, kP := testKey(t, 5), testKey(t, 6)
 	fund(t, h, kF, 100)
 	h.StartMining()
-	eventually(t, 10*time.Second, "kF funded everywhere", func() bool {
+	testkit.Eventually(t, 10*time.Second, "kF funded everywhere", func() bool {
 		return v.Chain().Balance(chain.AddressOf(&kF.PublicKey)) == 100 && h.Chain().Balance(chain.AddressOf(&kF.PublicKey)) == 100
 	})
 	h.StopMining()
-	eventually(t, 5*time.Second, "one tip", func() bool { return sameTip(v, h) })
+	testkit.Eventually(t, 5*time.Second, "one tip", func() bool { return sameTip(v, h) })
 	pending := fund(t, v, kP, 5)
-	eventually(t, 5*time.Second, "pending at h", func() bool { return h.Chain().HasTx(pending.ID) })
+	testkit.Eventually(t, 5*time.Second, "pending at h", func() bool { return h.Chain().HasTx(pending.ID) })
 
 	type snapshot struct {
 		tip      chain.Hash
@@ -169,7 +170,7 @@ func TestHostileInputIsDroppedAndCounted(t *testing.T) {
 	}
 	nc.Flush()
 	state.Work, state.Tip = strings.Repeat("9", 60), chain.Hash{1}
-	eventually(t, 10*time.Second, "the victim syncs from the fake twice", func() bool {
+	testkit.Eventually(t, 10*time.Second, "the victim syncs from the fake twice", func() bool {
 		send("pycotr.presence", good, encode(state)) // a beat per poll
 		return served.Load() >= 2 && v.Stats().BlocksRejected()["bad-pow"] >= 2
 	})
@@ -188,7 +189,7 @@ func TestHostileInputIsDroppedAndCounted(t *testing.T) {
 		}
 		return true
 	}
-	eventually(t, 5*time.Second, "every drop and rejection counted", func() bool {
+	testkit.Eventually(t, 5*time.Second, "every drop and rejection counted", func() bool {
 		return atLeast(v.Stats().NATSDrops(), wantDrops) && atLeast(v.Stats().TxRejected(), wantTx) &&
 			atLeast(v.Stats().BlocksRejected(), wantBlocks)
 	})
@@ -211,9 +212,9 @@ func TestHostileInputIsDroppedAndCounted(t *testing.T) {
 	if err := h.SubmitTx(&tx); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 5*time.Second, "relayed to the victim", func() bool { return v.Chain().HasTx(tx.ID) })
+	testkit.Eventually(t, 5*time.Second, "relayed to the victim", func() bool { return v.Chain().HasTx(tx.ID) })
 	v.StartMining()
-	eventually(t, 10*time.Second, "the victim's block at h", func() bool {
+	testkit.Eventually(t, 10*time.Second, "the victim's block at h", func() bool {
 		return v.Stats().BlocksMined.Load() > 0 && h.Chain().Balance(h.MinerAddress()) >= before.balances[h.MinerAddress()]+3 && sameTip(v, h)
 	})
 	v.StopMining()

@@ -2,6 +2,7 @@ package services
 
 import (
 	"encoding/json"
+	"github.com/pycotr/pycotr/internal/testkit"
 	"math"
 	"os"
 	"testing"
@@ -25,7 +26,7 @@ import (
 // blocks at most, each worth 0.015 of a share; ±0.10 leaves room for six,
 // yet still tells 6:3:2 from equal shares (0.33) or from 2:1:1.
 func TestPacedMiningShares(t *testing.T) {
-	checkGoroutines(t)
+	testkit.CheckGoroutines(t)
 	const want = 66
 	g := testGenesis(t, 8)
 	srv := startServer(t, events.ServerConfig{})
@@ -34,7 +35,7 @@ func TestPacedMiningShares(t *testing.T) {
 	for _, n := range nodes {
 		n.StartMining()
 	}
-	eventually(t, 30*time.Second, "the chain reaches 66 blocks", func() bool {
+	testkit.Eventually(t, 30*time.Second, "the chain reaches 66 blocks", func() bool {
 		for _, n := range nodes {
 			if n.Chain().Height() >= want {
 				return true
@@ -45,7 +46,7 @@ func TestPacedMiningShares(t *testing.T) {
 	for _, n := range nodes {
 		n.StopMining()
 	}
-	eventually(t, 10*time.Second, "all nodes on one tip", func() bool { return sameTip(nodes...) })
+	testkit.Eventually(t, 10*time.Second, "all nodes on one tip", func() bool { return sameTip(nodes...) })
 
 	height := nodes[0].Chain().Height()
 	count := map[chain.Address]int{}
@@ -73,7 +74,7 @@ func TestPacedMiningShares(t *testing.T) {
 // testdata/gen_abort.go, and is delivered by B the way B announces what it
 // mines. A's miner reports template and abort through its observe hook.
 func TestMinerAbortsOnNewTip(t *testing.T) {
-	checkGoroutines(t)
+	testkit.CheckGoroutines(t)
 	gdata, err := os.ReadFile("testdata/abort-genesis.json")
 	if err != nil {
 		t.Fatal(err)

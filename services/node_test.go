@@ -2,6 +2,7 @@ package services
 
 import (
 	"fmt"
+	"github.com/pycotr/pycotr/internal/testkit"
 	"testing"
 	"time"
 
@@ -9,7 +10,7 @@ import (
 )
 
 func TestTxReachesAllMempoolsAndBlocksAllTips(t *testing.T) {
-	checkGoroutines(t)
+	testkit.CheckGoroutines(t)
 	g := testGenesis(t, 8)
 	srv := startServer(t, events.ServerConfig{})
 	var nodes []*Node
@@ -20,10 +21,10 @@ func TestTxReachesAllMempoolsAndBlocksAllTips(t *testing.T) {
 	}
 	tx := fund(t, nodes[0], testKey(t, 5), 100)
 	for _, n := range nodes {
-		eventually(t, 5*time.Second, n.Name()+" has the tx pending", func() bool { return n.Chain().HasTx(tx.ID) })
+		testkit.Eventually(t, 5*time.Second, n.Name()+" has the tx pending", func() bool { return n.Chain().HasTx(tx.ID) })
 	}
 	nodes[1].StartMining()
-	eventually(t, 10*time.Second, "a block confirms the tx everywhere", func() bool {
+	testkit.Eventually(t, 10*time.Second, "a block confirms the tx everywhere", func() bool {
 		for _, n := range nodes {
 			if n.Chain().Balance(tx.To) != 100 {
 				return false
@@ -32,7 +33,7 @@ func TestTxReachesAllMempoolsAndBlocksAllTips(t *testing.T) {
 		return true
 	})
 	nodes[1].StopMining()
-	eventually(t, 5*time.Second, "all nodes share one tip", func() bool {
+	testkit.Eventually(t, 5*time.Second, "all nodes share one tip", func() bool {
 		tip := nodes[0].Chain().Tip().Hash
 		return nodes[1].Chain().Tip().Hash == tip && nodes[2].Chain().Tip().Hash == tip
 	})
@@ -44,12 +45,12 @@ func TestTxReachesAllMempoolsAndBlocksAllTips(t *testing.T) {
 }
 
 func TestLoneNodeBecomesReady(t *testing.T) {
-	checkGoroutines(t)
+	testkit.CheckGoroutines(t)
 	srv := startServer(t, events.ServerConfig{})
 	cfg := testNodeConfig(t, 0, testGenesis(t, 8))
 	cfg.Embedded = srv
 	n := startNode(t, cfg)
-	eventually(t, 5*time.Second, "a node alone on NATS is ready", func() bool { ok, _ := n.Ready(); return ok })
+	testkit.Eventually(t, 5*time.Second, "a node alone on NATS is ready", func() bool { ok, _ := n.Ready(); return ok })
 }
 
 func TestRegisteredPeerURLsAreBounded(t *testing.T) {

@@ -1,6 +1,7 @@
 package services
 
 import (
+	"github.com/pycotr/pycotr/internal/testkit"
 	"testing"
 	"time"
 
@@ -22,7 +23,7 @@ import (
 // a dropped block) cannot return until that purchase is mined again. The
 // transfer here spends funds from the shared history, so it returns.
 func TestPartitionHealsOnMostWork(t *testing.T) {
-	checkGoroutines(t)
+	testkit.CheckGoroutines(t)
 	g := testGenesis(t, 8)
 	s1 := startServer(t, events.ServerConfig{Name: "s1", Listen: "127.0.0.1:0", ClusterListen: "127.0.0.1:0"})
 	s2 := startServer(t, events.ServerConfig{Name: "s2", Listen: "127.0.0.1:0", ClusterListen: "127.0.0.1:0"})
@@ -40,15 +41,15 @@ func TestPartitionHealsOnMostWork(t *testing.T) {
 	mineTo := func(n *Node, height uint64, half []*Node) {
 		t.Helper()
 		n.StartMining()
-		eventually(t, 10*time.Second, n.Name()+" mines", func() bool { return n.Chain().Height() >= height })
+		testkit.Eventually(t, 10*time.Second, n.Name()+" mines", func() bool { return n.Chain().Height() >= height })
 		n.StopMining()
-		eventually(t, 5*time.Second, "half on one tip", func() bool { return sameTip(half...) })
+		testkit.Eventually(t, 5*time.Second, "half on one tip", func() bool { return sameTip(half...) })
 	}
 	// A shared history: block 1 holds a card purchase for kL. (Mined on the
 	// left, handed to the right directly: the halves were one network.)
 	kL, kR, kM := testKey(t, 5), testKey(t, 6), testKey(t, 7)
 	mint := fund(t, left[0], kL, 100)
-	eventually(t, 5*time.Second, "left mint pending", func() bool { return left[1].Chain().HasTx(mint.ID) })
+	testkit.Eventually(t, 5*time.Second, "left mint pending", func() bool { return left[1].Chain().HasTx(mint.ID) })
 	mineTo(left[0], 1, left)
 	b1, _ := left[0].Chain().BlockAt(1)
 	for _, n := range right {
@@ -65,13 +66,13 @@ func TestPartitionHealsOnMostWork(t *testing.T) {
 		t.Fatal(err)
 	}
 	mint2 := fund(t, left[0], kM, 7)
-	eventually(t, 5*time.Second, "left txs pending", func() bool {
+	testkit.Eventually(t, 5*time.Second, "left txs pending", func() bool {
 		return left[0].Chain().HasTx(transfer.ID) && left[1].Chain().HasTx(mint2.ID)
 	})
 	mineTo(left[0], 4, left)
 	// Right: its own card purchase, in blocks 2 to 7: more work.
 	rmint := fund(t, right[0], kR, 50)
-	eventually(t, 5*time.Second, "right mint pending", func() bool { return right[1].Chain().HasTx(rmint.ID) })
+	testkit.Eventually(t, 5*time.Second, "right mint pending", func() bool { return right[1].Chain().HasTx(rmint.ID) })
 	mineTo(right[0], 7, right)
 	if sameTip(left[0], right[0]) || left[0].Chain().Height() >= right[0].Chain().Height() {
 		t.Fatal("the halves did not mine apart, right ahead")
@@ -90,7 +91,7 @@ func TestPartitionHealsOnMostWork(t *testing.T) {
 	if err := s2.AddRoutes(s1.RouteURL()); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 15*time.Second, "every node on the right's chain", func() bool {
+	testkit.Eventually(t, 15*time.Second, "every node on the right's chain", func() bool {
 		for _, n := range nodes {
 			if n.Chain().Tip().Hash != rightTip.Hash && n.Chain().Tip().Work.Cmp(rightTip.Work) <= 0 {
 				return false
@@ -105,7 +106,7 @@ func TestPartitionHealsOnMostWork(t *testing.T) {
 	}
 	// Every transaction of the dropped blocks: pending everywhere or on the
 	// new chain (rewards excepted: they belong to their block).
-	eventually(t, 5*time.Second, "dropped transactions back in every mempool", func() bool {
+	testkit.Eventually(t, 5*time.Second, "dropped transactions back in every mempool", func() bool {
 		for _, b := range dropped {
 			for _, tx := range b.Txs[1:] {
 				for _, n := range nodes {
@@ -122,7 +123,7 @@ func TestPartitionHealsOnMostWork(t *testing.T) {
 	// The returned transactions are still good: a right-side node mines
 	// them.
 	right[1].StartMining()
-	eventually(t, 10*time.Second, "the returned transfer confirmed everywhere", func() bool {
+	testkit.Eventually(t, 10*time.Second, "the returned transfer confirmed everywhere", func() bool {
 		for _, n := range nodes {
 			if n.Chain().Balance(transfer.To) != 30+50 || n.Chain().Balance(mint2.To) != 7 {
 				return false
@@ -131,6 +132,6 @@ func TestPartitionHealsOnMostWork(t *testing.T) {
 		return true
 	})
 	right[1].StopMining()
-	eventually(t, 5*time.Second, "one tip", func() bool { return sameTip(nodes...) })
+	testkit.Eventually(t, 5*time.Second, "one tip", func() bool { return sameTip(nodes...) })
 	checkLedgers(t, nodes...)
 }

@@ -2,6 +2,7 @@ package services
 
 import (
 	"encoding/json"
+	"github.com/pycotr/pycotr/internal/testkit"
 	"testing"
 	"time"
 
@@ -14,7 +15,7 @@ import (
 // TestPresenceExpiryAndRestart: a stopped node leaves its peers' tables
 // within 3 beats (+ one beat of tolerance); started again, it is back.
 func TestPresenceExpiryAndRestart(t *testing.T) {
-	checkGoroutines(t)
+	testkit.CheckGoroutines(t)
 	const beat = 200 * time.Millisecond
 	g := testGenesis(t, 8)
 	srv := startServer(t, events.ServerConfig{})
@@ -33,7 +34,7 @@ func TestPresenceExpiryAndRestart(t *testing.T) {
 		}
 		return m
 	}
-	eventually(t, 5*time.Second, "everyone sees everyone", func() bool {
+	testkit.Eventually(t, 5*time.Second, "everyone sees everyone", func() bool {
 		return len(peersOf(nodes[0])) == 2 && len(peersOf(nodes[1])) == 2 && len(peersOf(nodes[2])) == 2
 	})
 
@@ -51,7 +52,7 @@ func TestPresenceExpiryAndRestart(t *testing.T) {
 		t.Errorf("peer removed %s after it stopped, want within 3 beats + 1 (%s)", took, 4*beat)
 	}
 
-	eventually(t, 2*beat, "node 2 drops it too", func() bool { return !peersOf(nodes[1])[gone.ID()] })
+	testkit.Eventually(t, 2*beat, "node 2 drops it too", func() bool { return !peersOf(nodes[1])[gone.ID()] })
 	if peersOf(nodes[0])[gone.ID()] {
 		t.Error("still in node 1's table")
 	}
@@ -64,12 +65,12 @@ func TestPresenceExpiryAndRestart(t *testing.T) {
 	fresh := cfgs[2]
 	fresh.ID, fresh.Name = "", "node-4"
 	extra := startNode(t, fresh)
-	eventually(t, 10*beat, "both in every table", func() bool {
+	testkit.Eventually(t, 10*beat, "both in every table", func() bool {
 		return peersOf(nodes[0])[back.ID()] && peersOf(nodes[0])[extra.ID()] && peersOf(nodes[1])[extra.ID()]
 	})
 	// The restarted node works: it mines and its block reaches the others.
 	back.StartMining()
-	eventually(t, 10*time.Second, "restarted node's block everywhere", func() bool {
+	testkit.Eventually(t, 10*time.Second, "restarted node's block everywhere", func() bool {
 		return back.Stats().BlocksMined.Load() > 0 && nodes[0].Chain().Height() > 0 && sameTip(nodes[0], nodes[1], back, extra)
 	})
 	back.StopMining()
@@ -79,7 +80,7 @@ func TestPresenceExpiryAndRestart(t *testing.T) {
 // `$SRV.PING.pycotr-node`, asked scatter-gather on a raw connection, get
 // one answer per node, each with the blocks, info and consensus endpoints.
 func TestMicroServiceDiscovery(t *testing.T) {
-	checkGoroutines(t)
+	testkit.CheckGoroutines(t)
 	g := testGenesis(t, 8)
 	srv := startServer(t, events.ServerConfig{Listen: "127.0.0.1:0"})
 	nodes := startNodes(t, srv, g, 3, nil)

@@ -2,6 +2,7 @@ package services
 
 import (
 	"context"
+	"github.com/pycotr/pycotr/internal/testkit"
 	"math"
 	"slices"
 	"testing"
@@ -31,7 +32,7 @@ import (
 // miner's share of the last 50 blocks is within ±0.2 of its share of the
 // hash power (about 3 binomial standard deviations for the largest).
 func TestRaceModeRetargetsTowardTheTarget(t *testing.T) {
-	checkGoroutines(t)
+	testkit.CheckGoroutines(t)
 	p := chain.DefaultParams()
 	p.Bits = 8
 	p.MaxFutureMillis = 15_000
@@ -53,11 +54,11 @@ func TestRaceModeRetargetsTowardTheTarget(t *testing.T) {
 		n.StartMining()
 	}
 	const windows, every = 8, 20
-	eventually(t, 120*time.Second, "8 windows mined", func() bool { return nodes[0].Chain().Height() >= windows*every })
+	testkit.Eventually(t, 120*time.Second, "8 windows mined", func() bool { return nodes[0].Chain().Height() >= windows*every })
 	for _, n := range nodes {
 		n.StopMining()
 	}
-	eventually(t, 10*time.Second, "one tip", func() bool {
+	testkit.Eventually(t, 10*time.Second, "one tip", func() bool {
 		tip := nodes[0].Chain().Tip().Hash
 		return nodes[1].Chain().Tip().Hash == tip && nodes[2].Chain().Tip().Hash == tip
 	})
@@ -130,16 +131,16 @@ func bitsPerWindow(blocks []*chain.Block, every int) []uint32 {
 }
 
 func TestHashRateLimitHolds(t *testing.T) {
-	checkGoroutines(t)
+	testkit.CheckGoroutines(t)
 	srv := startServer(t, events.ServerConfig{})
 	cfg := testNodeConfig(t, 0, testGenesis(t, 22)) // 4M tries a block: hashes at the limit until stopped
 	cfg.Embedded = srv
 	cfg.Miner = MinerConfig{Mode: ModeRace, HashRate: 50_000}
 	n := startNode(t, cfg)
 	n.StartMining()
-	eventually(t, 5*time.Second, "hashing starts", func() bool { return n.Hashes() > 0 })
+	testkit.Eventually(t, 5*time.Second, "hashing starts", func() bool { return n.Hashes() > 0 })
 	start, h0 := time.Now(), n.Hashes()
-	eventually(t, 5*time.Second, "100k hashes made", func() bool { return n.Hashes()-h0 >= 100_000 })
+	testkit.Eventually(t, 5*time.Second, "100k hashes made", func() bool { return n.Hashes()-h0 >= 100_000 })
 	rate := float64(n.Hashes()-h0) / time.Since(start).Seconds()
 	n.StopMining()
 	t.Logf("measured %.0f hashes/s at a 50 000 limit", rate)

@@ -1,6 +1,7 @@
 package services
 
 import (
+	"github.com/pycotr/pycotr/internal/testkit"
 	"os"
 	"path/filepath"
 	"testing"
@@ -10,7 +11,7 @@ import (
 )
 
 func TestDataDirSurvivesRestart(t *testing.T) {
-	checkGoroutines(t)
+	testkit.CheckGoroutines(t)
 	dir := t.TempDir()
 	g := testGenesis(t, 8)
 	srv := startServer(t, events.ServerConfig{})
@@ -27,7 +28,7 @@ func TestDataDirSurvivesRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	tx := fund(t, n, testKey(t, 6), 77)
-	eventually(t, 10*time.Second, "ten blocks and the purchase mined", func() bool {
+	testkit.Eventually(t, 10*time.Second, "ten blocks and the purchase mined", func() bool {
 		return n.Chain().Height() >= 10 && n.Chain().Balance(tx.To) == 77
 	})
 	n.Close()

@@ -2,6 +2,7 @@ package services
 
 import (
 	"fmt"
+	"github.com/pycotr/pycotr/internal/testkit"
 	"slices"
 	"strings"
 	"sync"
@@ -78,7 +79,7 @@ func (w *wireCounter) reset(t *testing.T) {
 	if err := w.nc.Publish(mark, nil); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 10*time.Second, "the wire counter catches up", func() bool {
+	testkit.Eventually(t, 10*time.Second, "the wire counter catches up", func() bool {
 		w.mu.Lock()
 		defer w.mu.Unlock()
 		return slices.ContainsFunc(w.msgs, func(m *nats.Msg) bool { return m.Subject == mark })
@@ -134,7 +135,7 @@ func (w *wireCounter) total() int {
 //
 // The locator grows with log2(height), the rest does not grow at all.
 func TestLateNodeSyncsInPagesAndBlockCostIsFlat(t *testing.T) {
-	checkGoroutines(t)
+	testkit.CheckGoroutines(t)
 	g := testGenesis(t, 8)
 	srv := startServer(t, events.ServerConfig{Listen: "127.0.0.1:0"})
 	quiet := func(_ int, c *Config) {
@@ -145,7 +146,7 @@ func TestLateNodeSyncsInPagesAndBlockCostIsFlat(t *testing.T) {
 	a := startNodeAt(t, srv, g, 0, quiet)
 	extend(t, a, 99)
 	b := startNodeAt(t, srv, g, 1, quiet)
-	eventually(t, 10*time.Second, "node 2 syncs 99 blocks", func() bool { return sameTip(a, b) })
+	testkit.Eventually(t, 10*time.Second, "node 2 syncs 99 blocks", func() bool { return sameTip(a, b) })
 	if r, n := b.Stats().SyncRedundant.Load(), b.Stats().SyncBlocks.Load(); r != 0 || n != 99 {
 		t.Errorf("node 2 synced %d blocks, %d redundant; want 99 and 0", n, r)
 	}
@@ -156,7 +157,7 @@ func TestLateNodeSyncsInPagesAndBlockCostIsFlat(t *testing.T) {
 		wire.reset(t)
 		blk := solveNext(t, a)
 		a.miner.publish(blk)
-		eventually(t, 10*time.Second, "the broadcast block is every tip and the gather answered", func() bool {
+		testkit.Eventually(t, 10*time.Second, "the broadcast block is every tip and the gather answered", func() bool {
 			return sameTip(a, b) && b.Chain().Tip().Hash == blk.Hash() && wire.answered("pycotr.consensus", 1)
 		})
 		broadcast = wire.total()
@@ -164,7 +165,7 @@ func TestLateNodeSyncsInPagesAndBlockCostIsFlat(t *testing.T) {
 		wire.reset(t)
 		extend(t, a, 1) // not announced: node 2 must sync it
 		b.requestSync(a.ID())
-		eventually(t, 10*time.Second, "the block is synced", func() bool {
+		testkit.Eventually(t, 10*time.Second, "the block is synced", func() bool {
 			return sameTip(a, b) && wire.answered("pycotr.node."+a.ID()+".blocks", 1)
 		})
 		return broadcast, wire.total()
@@ -174,7 +175,7 @@ func TestLateNodeSyncsInPagesAndBlockCostIsFlat(t *testing.T) {
 
 	extend(t, a, 1000-int(a.Chain().Height()))
 	b.requestSync(a.ID())
-	eventually(t, 20*time.Second, "node 2 at 1 000", func() bool { return sameTip(a, b) })
+	testkit.Eventually(t, 20*time.Second, "node 2 at 1 000", func() bool { return sameTip(a, b) })
 	bc1000, sy1000 := cost()
 	h1000 := a.Chain().Height()
 	t.Logf("one block at height %d: broadcast %d B, sync %d B; at height %d: broadcast %d B, sync %d B",
@@ -194,7 +195,7 @@ func TestLateNodeSyncsInPagesAndBlockCostIsFlat(t *testing.T) {
 		c.SyncPageBytes = 64 << 10
 	})
 	height := a.Chain().Height()
-	eventually(t, 30*time.Second, "the late node syncs", func() bool { return sameTip(a, b, late) })
+	testkit.Eventually(t, 30*time.Second, "the late node syncs", func() bool { return sameTip(a, b, late) })
 	st := late.Stats()
 	t.Logf("late node: %d blocks in %d pages, %d bytes, %d redundant", st.SyncBlocks.Load(), st.SyncPages.Load(),
 		st.SyncBytes.Load(), st.SyncRedundant.Load())
@@ -220,7 +221,7 @@ func TestLateNodeSyncsInPagesAndBlockCostIsFlat(t *testing.T) {
 // the peer sends from there. That costs at most the locator's step at the
 // fork's depth, once per sync, never per page.
 func TestSyncContinuesABranchAcrossPages(t *testing.T) {
-	checkGoroutines(t)
+	testkit.CheckGoroutines(t)
 	g := testGenesis(t, 8)
 	srv := startServer(t, events.ServerConfig{})
 	nodes := startNodes(t, srv, g, 2, func(i int, c *Config) {
@@ -231,12 +232,12 @@ func TestSyncContinuesABranchAcrossPages(t *testing.T) {
 	a, b := nodes[0], nodes[1]
 	extend(t, a, 5)
 	b.requestSync(a.ID())
-	eventually(t, 10*time.Second, "shared prefix", func() bool { return sameTip(a, b) })
+	testkit.Eventually(t, 10*time.Second, "shared prefix", func() bool { return sameTip(a, b) })
 	extend(t, b, 10) // b's branch: 10 blocks
 	extend(t, a, 60) // a's branch: 60 blocks, many pages
 	before := b.Stats().SyncBlocks.Load()
 	b.requestSync(a.ID())
-	eventually(t, 20*time.Second, "b adopts a's longer branch", func() bool { return sameTip(a, b) })
+	testkit.Eventually(t, 20*time.Second, "b adopts a's longer branch", func() bool { return sameTip(a, b) })
 	got, redundant := b.Stats().SyncBlocks.Load()-before, b.Stats().SyncRedundant.Load()
 	t.Logf("synced %d blocks (%d already held) in %d pages", got, redundant, b.Stats().SyncPages.Load())
 	if got-redundant != 60 || redundant > 2 {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/pycotr/pycotr/internal/testkit"
 	"io"
 	"net"
 	"net/http"
@@ -110,7 +111,7 @@ func startNodeProc(t *testing.T, n, httpPort int, natsEnv ...string) *proc {
 	}, natsEnv...)
 	p := startProc(t, fmt.Sprintf("node-%d", n), env, "node")
 	p.url = url
-	waitUntil(t, 20*time.Second, p.name+" answers /healthz", func() bool {
+	testkit.Eventually(t, 20*time.Second, p.name+" answers /healthz", func() bool {
 		resp, err := http.Get(url + "/healthz")
 		if err != nil {
 			return false
@@ -119,17 +120,6 @@ func startNodeProc(t *testing.T, n, httpPort int, natsEnv ...string) *proc {
 		return resp.StatusCode == 200
 	})
 	return p
-}
-
-func waitUntil(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("not within %s: %s", within, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // call sends a compat request (JSON body, also on GET) and returns the
@@ -220,11 +210,11 @@ func TestEndToEndThreeProcesses(t *testing.T) {
 		"amount": "100", "is_credit_card": true, "credit_card_cc_number": "4111-1111-1111-1111",
 		"credit_card_cc_date": "2099-12-31", "credit_card_cc_pict": "123", "credit_card_cc_name": "Alice",
 	})
-	waitUntil(t, 30*time.Second, "the purchase is mined and seen by node-3", func() bool { return balance(t, p3.url, alice.Public) == 100 })
+	testkit.Eventually(t, 30*time.Second, "the purchase is mined and seen by node-3", func() bool { return balance(t, p3.url, alice.Public) == 100 })
 	call(t, "POST", p2.url+"/add_to_pending_transactions", map[string]any{
 		"from_address": alice.Public, "to_address": bob.Public, "from_private_key": alice.Private, "amount": 40,
 	})
-	waitUntil(t, 30*time.Second, "the transfer is mined", func() bool {
+	testkit.Eventually(t, 30*time.Second, "the transfer is mined", func() bool {
 		return balance(t, p1.url, bob.Public) == 40 && balance(t, p1.url, alice.Public) == 60
 	})
 
@@ -234,13 +224,13 @@ func TestEndToEndThreeProcesses(t *testing.T) {
 	}
 	p2.cmd.Wait()
 	h := v1Node(t, p1.url).Height
-	waitUntil(t, 30*time.Second, "node-1 and node-3 keep mining without node-2", func() bool {
+	testkit.Eventually(t, 30*time.Second, "node-1 and node-3 keep mining without node-2", func() bool {
 		return v1Node(t, p3.url).Height >= h+3 && sameTip(t, p1, p3)
 	})
 
 	// Restart it: it resyncs to the common tip (its chain was in memory).
 	p2 = startNodeProc(t, 2, port2, "PYCOTR_NATS_URL="+natsURL)
-	waitUntil(t, 30*time.Second, "restarted node-2 catches up", func() bool {
+	testkit.Eventually(t, 30*time.Second, "restarted node-2 catches up", func() bool {
 		return v1Node(t, p2.url).Height >= v1Node(t, p1.url).Height-1 && balance(t, p2.url, bob.Public) == 40
 	})
 
@@ -249,7 +239,7 @@ func TestEndToEndThreeProcesses(t *testing.T) {
 	for _, p := range []*proc{p1, p2, p3} {
 		call(t, "POST", p.url+"/stop_mining", nil)
 	}
-	waitUntil(t, 10*time.Second, "one tip after mining stopped", func() bool { return sameTip(t, p1, p2, p3) })
+	testkit.Eventually(t, 10*time.Second, "one tip after mining stopped", func() bool { return sameTip(t, p1, p2, p3) })
 	out, err := exec.Command(pycotrBin, "status", "--json", "--nats-url", natsURL).Output()
 	if err != nil {
 		t.Fatalf("status: %v", err)
@@ -295,7 +285,7 @@ func TestUpStopsCleanly(t *testing.T) {
 	p := startProc(t, "up", nil, "up", "--base-port", fmt.Sprint(base), "--pause", "0.2,0.3,0.4",
 		"--nats-listen", fmt.Sprintf("127.0.0.1:%d", freePort(t)), "--log-level", "warn")
 	nodes := []*proc{{url: fmt.Sprintf("http://127.0.0.1:%d", base)}, {url: fmt.Sprintf("http://127.0.0.1:%d", base+1)}, {url: fmt.Sprintf("http://127.0.0.1:%d", base+2)}}
-	waitUntil(t, 30*time.Second, "three nodes answer and share a tip above height 3", func() bool {
+	testkit.Eventually(t, 30*time.Second, "three nodes answer and share a tip above height 3", func() bool {
 		for _, n := range nodes {
 			resp, err := http.Get(n.url + "/healthz")
 			if err != nil {

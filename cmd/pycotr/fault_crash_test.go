@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/pycotr/pycotr/internal/testkit"
 	"math/rand/v2"
 	"net/http"
 	"regexp"
@@ -194,7 +195,7 @@ func runCrashRounds(t *testing.T, rounds int, seed uint64) crashResult {
 	// mining and agree.
 	p := startNodeProc(t, 2, port, "PYCOTR_NATS_URL="+natsURL, "PYCOTR_DATA_DIR="+dataDir, "PYCOTR_LOG_LEVEL=info")
 	start := time.Now()
-	waitUntil(t, 30*time.Second, "the restarted node catches up", func() bool {
+	testkit.Eventually(t, 30*time.Second, "the restarted node catches up", func() bool {
 		a, ok1 := tryNode(keeper.url)
 		b, ok2 := tryNode(p.url)
 		return ok1 && ok2 && b.Height+1 >= a.Height
@@ -203,12 +204,12 @@ func runCrashRounds(t *testing.T, rounds int, seed uint64) crashResult {
 	for _, q := range []*proc{keeper, p} {
 		call(t, "POST", q.url+"/stop_mining", nil)
 	}
-	waitUntil(t, 15*time.Second, "one tip after mining stopped", func() bool {
+	testkit.Eventually(t, 15*time.Second, "one tip after mining stopped", func() bool {
 		a, ok1 := tryNode(keeper.url)
 		b, ok2 := tryNode(p.url)
 		return ok1 && ok2 && a.Tip == b.Tip
 	})
-	waitUntil(t, 30*time.Second, "ready", func() bool { return tryStatus(p.url+"/readyz") == 200 })
+	testkit.Eventually(t, 30*time.Second, "ready", func() bool { return tryStatus(p.url+"/readyz") == 200 })
 
 	// Accepted purchases: confirmed or pending on both nodes, except those
 	// accepted in the instant before a kill (the mempool is not persisted:

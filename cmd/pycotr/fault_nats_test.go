@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/pycotr/pycotr/internal/testkit"
 	"testing"
 	"time"
 
@@ -25,7 +26,7 @@ func TestFaultNATSOutage(t *testing.T) {
 	p1 := startNodeProc(t, 1, freePort(t), "PYCOTR_NATS_URL="+natsURL)
 	p2 := startNodeProc(t, 2, freePort(t), "PYCOTR_NATS_URL="+natsURL)
 	nodes := []*proc{p1, p2}
-	waitUntil(t, 30*time.Second, "both ready on one tip above height 2", func() bool {
+	testkit.Eventually(t, 30*time.Second, "both ready on one tip above height 2", func() bool {
 		a, ok1 := tryNode(p1.url)
 		b, ok2 := tryNode(p2.url)
 		return ok1 && ok2 && a.Height >= 2 && a.Tip == b.Tip &&
@@ -36,7 +37,7 @@ func TestFaultNATSOutage(t *testing.T) {
 	srv.Shutdown()
 	heights := map[string]uint64{}
 	for _, p := range nodes {
-		waitUntil(t, 10*time.Second, p.name+" reports not ready", func() bool { return tryStatus(p.url+"/readyz") == 503 })
+		testkit.Eventually(t, 10*time.Second, p.name+" reports not ready", func() bool { return tryStatus(p.url+"/readyz") == 503 })
 		if s := tryStatus(p.url + "/healthz"); s != 200 {
 			t.Errorf("%s: /healthz %d during the outage", p.name, s)
 		}
@@ -47,7 +48,7 @@ func TestFaultNATSOutage(t *testing.T) {
 	// Each goes on alone: mines, answers, takes a purchase.
 	ids := map[string]string{}
 	for _, p := range nodes {
-		waitUntil(t, 15*time.Second, p.name+" mines alone", func() bool {
+		testkit.Eventually(t, 15*time.Second, p.name+" mines alone", func() bool {
 			v, ok := tryNode(p.url)
 			return ok && v.Height >= heights[p.name]+2
 		})
@@ -67,11 +68,11 @@ func TestFaultNATSOutage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, 20*time.Second, "both ready again", func() bool {
+	testkit.Eventually(t, 20*time.Second, "both ready again", func() bool {
 		return tryStatus(p1.url+"/readyz") == 200 && tryStatus(p2.url+"/readyz") == 200
 	})
 	ready := time.Since(up)
-	waitUntil(t, 30*time.Second, "one chain again, with both purchases everywhere", func() bool {
+	testkit.Eventually(t, 30*time.Second, "one chain again, with both purchases everywhere", func() bool {
 		a, ok1 := tryNode(p1.url)
 		b, ok2 := tryNode(p2.url)
 		if !ok1 || !ok2 || a.Tip != b.Tip {
@@ -90,7 +91,7 @@ func TestFaultNATSOutage(t *testing.T) {
 	for _, p := range nodes {
 		call(t, "POST", p.url+"/stop_mining", nil)
 	}
-	waitUntil(t, 15*time.Second, "one tip after mining stopped", func() bool {
+	testkit.Eventually(t, 15*time.Second, "one tip after mining stopped", func() bool {
 		a, ok1 := tryNode(p1.url)
 		b, ok2 := tryNode(p2.url)
 		return ok1 && ok2 && a.Tip == b.Tip
