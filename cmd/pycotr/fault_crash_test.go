@@ -137,10 +137,13 @@ func runCrashRounds(t *testing.T, rounds int, seed uint64) crashResult {
 	var lastSeen uint64
 	for round := 1; round <= rounds; round++ {
 		p := startNodeProc(t, 2, port, "PYCOTR_NATS_URL="+natsURL, "PYCOTR_DATA_DIR="+dataDir, "PYCOTR_LOG_LEVEL=info")
-		m := restoredLine.FindStringSubmatch(p.log.String())
-		if m == nil {
-			t.Fatalf("round %d: no 'chain restored' line in the log:\n%s", round, p.log)
-		}
+		// The line is written before /healthz answers, but the process's
+		// output reaches p.log through a pipe: wait for it.
+		var m []string
+		testkit.Eventually(t, 5*time.Second, fmt.Sprintf("round %d: a 'chain restored' line in the log", round), func() bool {
+			m = restoredLine.FindStringSubmatch(p.log.String())
+			return m != nil
+		})
 		rejected, _ := strconv.Atoi(m[2])
 		restored, _ := strconv.ParseUint(m[3], 10, 64)
 		if rejected != 0 {
