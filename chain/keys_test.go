@@ -62,9 +62,6 @@ func TestKeySizes(t *testing.T) {
 			t.Fatalf("address %q: %v", bad, err)
 		}
 	}
-	if testing.Short() {
-		return
-	}
 	k, err := GenerateKey()
 	if err != nil || k.N.BitLen() != KeyBits {
 		t.Fatalf("GenerateKey: %v", err)

@@ -33,9 +33,6 @@ var benchFigures = []string{
 // report has every figure, each positive and finite. It asserts nothing
 // about speed: the figures depend on the machine and its load.
 func TestBenchQuick(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs a local network")
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	var out, errOut bytes.Buffer
