@@ -362,8 +362,9 @@ func (c *Chain) updatePoolLocked(disconnected, connected []*blockNode, out *Outc
 	}
 }
 
-// readmitLocked re-admits a transaction whose form and signature were
-// already checked.
+// readmitLocked re-admits, after a reorg, a transaction the node had
+// accepted and whose form and signature were already checked: it must
+// still be valid on the new tip, but it is not refused for room.
 func (c *Chain) readmitLocked(tx *Tx, now int64) error {
 	if _, onChain := c.ledger.TxLocation(tx.ID); onChain || c.pool.has(tx.ID) {
 		return ErrDuplicateTx
@@ -371,7 +372,7 @@ func (c *Chain) readmitLocked(tx *Tx, now int64) error {
 	if err := checkTxTime(tx, now); err != nil {
 		return err
 	}
-	return c.pool.add(c.ledger, tx)
+	return c.pool.readd(c.ledger, tx)
 }
 
 // AcceptTx is the one entry point for a transaction, from a client or a

@@ -54,18 +54,27 @@ func (m *Mempool) spendable(l *Ledger, a Address) int64 { return l.Balance(a) - 
 
 // add admits a transaction already checked for form, signature, time and
 // uniqueness; it checks funds and room, evicting cheaper entries if needed.
-func (m *Mempool) add(l *Ledger, tx *Tx) error {
+func (m *Mempool) add(l *Ledger, tx *Tx) error { return m.admit(l, tx, false) }
+
+// readd re-admits, after a reorg, a transaction the node had already
+// accepted (pending, or in a dropped block): funds are checked against the
+// new tip, but not room. An accepted transaction is never lost to a reorg;
+// the pool may exceed its bounds by the dropped blocks' transactions until
+// blocks drain it, and admits nothing new meanwhile.
+func (m *Mempool) readd(l *Ledger, tx *Tx) error { return m.admit(l, tx, true) }
+
+func (m *Mempool) admit(l *Ledger, tx *Tx, overBounds bool) error {
 	if d := tx.debit(); d > 0 && m.spendable(l, tx.From) < d {
 		return ErrInsufficientFund
 	}
 	size := tx.Size()
-	if size > m.limits.MaxBytes {
+	if size > m.limits.MaxBytes && !overBounds {
 		return ErrTxTooLarge
 	}
 	// Make room by evicting strictly cheaper entries.
 	var evict []*poolEntry
 	count, bytes := len(m.entries)+1, m.bytes+size
-	for i := 0; count > m.limits.MaxTxs || bytes > m.limits.MaxBytes; i++ {
+	for i := 0; !overBounds && (count > m.limits.MaxTxs || bytes > m.limits.MaxBytes); i++ {
 		e := m.cheap.nth(i)
 		if e == nil || e.tx.Fee >= tx.Fee {
 			return ErrMempoolFull

@@ -202,3 +202,41 @@ func TestTemplateDropsExpiredCard(t *testing.T) {
 		t.Fatal("expired mint kept")
 	}
 }
+
+// TestReorgNeverEvictsAcceptedTransactions: with the pool full, a reorg
+// that returns a dropped block's transactions keeps every pending one too,
+// over the bound, and refuses new ones until blocks drain it.
+func TestReorgNeverEvictsAcceptedTransactions(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.Mempool = MempoolLimits{MaxTxs: 3} })
+	fork := h.mine(0, mint(t, 1, 100, 0), mint(t, 2, 100, 0), mint(t, 3, 100, 0))
+	dropped := []Tx{transfer(t, 1, 4, 5, 0), transfer(t, 2, 4, 5, 0)}
+	h.mine(0, dropped...)
+	pending := []Tx{transfer(t, 3, 4, 1, 0), transfer(t, 3, 4, 2, 0), transfer(t, 1, 4, 3, 0)}
+	for _, tx := range pending {
+		h.accept(tx)
+	}
+	b2 := h.build(fork, addr(5), nil, nil)
+	h.mustProcess(b2) // a tie: first seen stays
+	out := h.mustProcess(h.build(b2, addr(5), nil, nil))
+	if out.Status != StatusReorganized {
+		t.Fatalf("status %v, want a reorg", out.Status)
+	}
+	if len(out.Evicted) != 0 {
+		t.Fatalf("the reorg evicted %d accepted transactions", len(out.Evicted))
+	}
+	if len(out.Returned) != len(dropped) {
+		t.Fatalf("%d returned, want %d", len(out.Returned), len(dropped))
+	}
+	for _, tx := range append(dropped, pending...) {
+		if _, st, _ := h.c.FindTx(tx.ID); st != TxPending {
+			t.Errorf("tx %s is not pending after the reorg", tx.ID)
+		}
+	}
+	if n, _ := h.c.MempoolStats(); n != 5 {
+		t.Fatalf("pool holds %d, want all 5 (over its bound of 3)", n)
+	}
+	extra := transfer(t, 2, 4, 1, 0)
+	if err := h.c.AcceptTx(&extra); !errors.Is(err, ErrMempoolFull) {
+		t.Fatalf("a new transaction into the over-full pool: %v, want ErrMempoolFull", err)
+	}
+}
