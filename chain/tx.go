@@ -40,6 +40,14 @@ type Tx struct {
 	Fee       int64   `json:"fee"`
 	Card      *Card   `json:"card,omitempty"`
 	Signature string  `json:"signature,omitempty"` // hex RSASSA-PKCS1-v1_5/SHA-256
+
+	// signed is the Hash of the content Sign produced, with the key of
+	// From: while Hash still equals it, these exact bytes carry a good
+	// signature (crypto/rsa checks each signature it makes), so
+	// CheckTxSanity need not verify it again. Any change to a field
+	// changes Hash; a copy received from a peer or a client (decoded from
+	// JSON) has none, and is verified.
+	signed Hash
 }
 
 // SigningBytes is the canonical byte string a wallet signs: one
@@ -95,7 +103,17 @@ func (tx *Tx) Sign(k *rsa.PrivateKey) error {
 		return err
 	}
 	tx.Signature = sig
+	tx.signed = Hash{}
+	if tx.From == AddressOf(&k.PublicKey) {
+		tx.signed = tx.Hash()
+	}
 	return nil
+}
+
+// selfSigned reports whether Sign made this exact content's signature with
+// the key of From (see Tx.signed).
+func (tx *Tx) selfSigned() bool {
+	return tx.signed != Hash{} && tx.signed == tx.Hash()
 }
 
 // NewTxID returns a fresh lowercase canonical UUID.

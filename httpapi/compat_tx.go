@@ -33,7 +33,7 @@ func (a *api) compatAddTx(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	tx, card, err := compatBuildTx(in)
+	tx, card, err := compatBuildTx(in, a.keys)
 	if err != nil {
 		return err
 	}
@@ -50,8 +50,8 @@ func (a *api) compatAddTx(w http.ResponseWriter, r *http.Request) error {
 
 // compatBuildTx builds and signs the transaction an add_to_pending_transactions
 // body describes, with the sender's key the client sent (the original's
-// contract; v1 clients sign themselves).
-func compatBuildTx(in args) (tx chain.Tx, card bool, err error) {
+// contract; v1 clients sign themselves), parsed by keys.
+func compatBuildTx(in args, keys *keyRing) (tx chain.Tx, card bool, err error) {
 	if in == nil {
 		return tx, false, newError(http.StatusBadRequest, codeMissingArgument, "a JSON request body is required")
 	}
@@ -82,11 +82,11 @@ func compatBuildTx(in args) (tx chain.Tx, card bool, err error) {
 	if card, err = in.boolean("is_credit_card"); err != nil {
 		return tx, false, err
 	}
-	key, err := chain.ParsePrivateKey(keyHex)
+	key, keyAddr, err := keys.parse(keyHex)
 	if err != nil {
 		return tx, false, err
 	}
-	if chain.AddressOf(&key.PublicKey) != chain.Address(from) {
+	if keyAddr != chain.Address(from) {
 		return tx, false, newError(http.StatusUnprocessableEntity, codeKeyMismatch,
 			"from_private_key is not the key of from_address")
 	}

@@ -56,6 +56,7 @@ type api struct {
 	log     *slog.Logger
 	metrics http.Handler
 	mux     *chi.Mux
+	keys    *keyRing // the compatibility route's parsed private keys
 }
 
 // New returns the HTTP handler of a node: compatibility routes, /api/v1,
@@ -67,7 +68,7 @@ func newRouter(cfg Config) *chi.Mux {
 		panic("httpapi: Config.Node is required")
 	}
 	cfg = cfg.withDefaults()
-	a := &api{cfg: cfg, node: cfg.Node, log: cfg.Logger}
+	a := &api{cfg: cfg, node: cfg.Node, log: cfg.Logger, keys: newKeyRing(compatKeyMax, compatKeyIdle)}
 	a.metrics = newMetricsHandler(cfg.Node)
 
 	r := chi.NewRouter()

@@ -51,7 +51,7 @@ type benchSizes struct {
 }
 
 var fullSizes = benchSizes{
-	powSeconds: 2, senders: 8, intakeTxs: 5000, compatTxs: 1500, clients: 32,
+	powSeconds: 2, senders: 8, intakeTxs: 5000, compatTxs: 4000, clients: 32,
 	propBlocks: 60, propTxBlocks: 20, propTxs: 200, syncBlocks: 10_000, syncTxs: 20,
 	netHeights: []uint64{100, 1_000, 10_000}, ledgerAccounts: []int{10_000, 100_000}, admitTxs: 2000,
 	memoryBlocks: 100_000,
