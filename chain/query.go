@@ -9,6 +9,22 @@ func (c *Chain) Balance(a Address) int64 {
 	return c.ledger.Balance(a)
 }
 
+// CheckedBalance checks the address rules (ParseAddress) and returns the
+// confirmed balance: the look-up for an address a client sent. An address
+// that holds a balance passed those rules when it was paid, so only one
+// that holds none is parsed: parsing costs more than the look-up, and
+// ParseAddress's cache of parsed keys is bounded, so with more accounts
+// than it holds a random look-up would mostly parse.
+func (c *Chain) CheckedBalance(a Address) (int64, error) {
+	if v := c.Balance(a); v != 0 {
+		return v, nil
+	}
+	if _, err := ParseAddress(a); err != nil {
+		return 0, err
+	}
+	return 0, nil
+}
+
 // Spendable returns the confirmed balance less pending debits.
 func (c *Chain) Spendable(a Address) int64 {
 	c.mu.RLock()

@@ -2,6 +2,7 @@ package chain
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -70,5 +71,33 @@ func TestLocatorAndBlocksAfter(t *testing.T) {
 	}
 	if rs := h.c.Recipients(); len(rs) != 1 || rs[0] != addr(0) {
 		t.Fatalf("recipients %d", len(rs))
+	}
+}
+
+// CheckedBalance applies the address rules to an address without a
+// balance, and answers an address with one without parsing it again.
+func TestCheckedBalance(t *testing.T) {
+	h := newHarness(t, nil)
+	h.mine(0)
+	want := h.c.Balance(addr(0))
+	if want == 0 {
+		t.Fatal("the miner holds nothing after its block")
+	}
+	if got, err := h.c.CheckedBalance(addr(0)); err != nil || got != want {
+		t.Fatalf("funded address: %d, %v; want %d", got, err, want)
+	}
+	if got, err := h.c.CheckedBalance(addr(1)); err != nil || got != 0 {
+		t.Fatalf("valid address with nothing: %d, %v; want 0, nil", got, err)
+	}
+	for name, a := range map[string]Address{
+		"empty":     "",
+		"not hex":   "zz" + addr(1)[2:],
+		"uppercase": Address(strings.ToUpper(string(addr(1)))),
+		"truncated": addr(1)[:40],
+		"weak key":  weakAddress(),
+	} {
+		if _, err := h.c.CheckedBalance(a); err == nil {
+			t.Errorf("%s: no error", name)
+		}
 	}
 }

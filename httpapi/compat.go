@@ -147,11 +147,11 @@ func (a *api) compatBalanceFor(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	addr := chain.Address(wallet)
-	if _, err := chain.ParseAddress(addr); err != nil {
+	bal, err := a.node.Chain().CheckedBalance(chain.Address(wallet))
+	if err != nil {
 		return err
 	}
-	writeCompat(w, "", a.node.Chain().Balance(addr))
+	writeCompat(w, "", bal)
 	return nil
 }
 

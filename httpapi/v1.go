@@ -196,11 +196,12 @@ func (a *api) v1Mempool(w http.ResponseWriter, r *http.Request) error {
 
 func (a *api) v1Balance(w http.ResponseWriter, r *http.Request) error {
 	addr := chain.Address(chi.URLParam(r, "address"))
-	if _, err := chain.ParseAddress(addr); err != nil {
+	c := a.node.Chain()
+	bal, err := c.CheckedBalance(addr)
+	if err != nil {
 		return err
 	}
-	c := a.node.Chain()
-	writeV1(w, http.StatusOK, map[string]any{"address": addr, "balance": c.Balance(addr), "spendable": c.Spendable(addr)})
+	writeV1(w, http.StatusOK, map[string]any{"address": addr, "balance": bal, "spendable": c.Spendable(addr)})
 	return nil
 }
 

@@ -99,6 +99,51 @@ func startNet(ctx context.Context, g *genesis.File, natsListen string, cfgs []se
 	return n, nil
 }
 
+// serveHTTP serves a node's HTTP API on 127.0.0.1:0 until stop.
+func serveHTTP(ctx context.Context, n *services.Node) (url string, stop func(), err error) {
+	hs := httpapi.NewServer(httpapi.ServerConfig{Addr: "127.0.0.1:0", ShutdownTimeout: time.Second,
+		Handler: httpapi.New(httpapi.Config{Node: n})})
+	if err := hs.Listen(); err != nil {
+		return "", nil, err
+	}
+	hctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); _ = hs.Run(hctx) }()
+	return "http://" + hs.Addr(), func() { cancel(); <-done }, nil
+}
+
+// lookupOverHTTP sends n GET /balance_for requests, one at a time, for
+// the accounts next picks, and returns the median latency.
+func lookupOverHTTP(ctx context.Context, url string, n int, next func() chain.Address) (time.Duration, error) {
+	client := benchClient(1)
+	defer client.CloseIdleConnections()
+	lat := make([]time.Duration, n)
+	for i := range lat {
+		body, err := json.Marshal(map[string]chain.Address{"wallet": next()})
+		if err != nil {
+			return 0, err
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+"/balance_for", bytes.NewReader(body))
+		if err != nil {
+			return 0, err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		t0 := time.Now()
+		resp, err := client.Do(req)
+		if err != nil {
+			return 0, err
+		}
+		msg, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		lat[i] = time.Since(t0)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			return 0, fmt.Errorf("GET /balance_for: %s: %s (%v)", resp.Status, strings.TrimSpace(string(msg)), err)
+		}
+	}
+	slices.Sort(lat)
+	return percentile(lat, 0.5), nil
+}
+
 func benchClient(conns int) *http.Client {
 	return &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{
 		MaxIdleConns: conns * 4, MaxIdleConnsPerHost: conns, IdleConnTimeout: time.Minute,
@@ -566,7 +611,7 @@ func (b *bench) netcost(ctx context.Context) error {
 	}
 	defer counter.Close()
 	nodes, chains := net.cl.Nodes, net.chains()
-	filler := fakeAddress()
+	filler := fakeAddress(1024)
 	ch, unsub := nodes[0].Subscribe(1 << 12)
 	defer unsub()
 	var perBlock []float64

@@ -23,8 +23,10 @@ var benchFigures = []string{
 	"sync/blocks_per_s", "sync/tx_per_s", "sync/bytes", "sync/bytes_per_block", "sync/mb_per_s",
 	"netcost/bytes_at_height_10", "netcost/bytes_at_height_30", "netcost/bytes_at_height_60",
 	"netcost/flat_ratio", "netcost/vs_original_at_136",
-	"ledger/balance_1k_accounts", "ledger/balance_5k_accounts", "ledger/balance_flat_ratio",
-	"ledger/balance_hot_5k_accounts", "ledger/balance_hot_flat_ratio",
+	"ledger/balance_http_1k_accounts", "ledger/balance_http_5k_accounts", "ledger/balance_http_flat_ratio",
+	"ledger/balance_1k_accounts", "ledger/balance_5k_accounts", "ledger/balance_ratio",
+	"ledger/balance_table_1k_accounts", "ledger/balance_table_5k_accounts", "ledger/balance_table_ratio",
+	"ledger/balance_hot_5k_accounts", "ledger/balance_hot_ratio",
 	"ledger/admission_1k_accounts", "ledger/admission_5k_accounts", "ledger/admission_flat_ratio",
 	"memory/vmrss", "memory/vmrss_delta_per_block", "memory/heapinuse_delta_per_block", "memory/heap_to_block_size",
 }
