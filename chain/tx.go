@@ -104,7 +104,7 @@ func (tx *Tx) Sign(k *rsa.PrivateKey) error {
 	}
 	tx.Signature = sig
 	tx.signed = Hash{}
-	if tx.From == AddressOf(&k.PublicKey) {
+	if from, err := ParseAddress(tx.From); err == nil && from.Equal(&k.PublicKey) {
 		tx.signed = tx.Hash()
 	}
 	return nil

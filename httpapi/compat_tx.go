@@ -90,9 +90,13 @@ func compatBuildTx(in args, keys *keyRing) (tx chain.Tx, card bool, err error) {
 		return tx, false, newError(http.StatusUnprocessableEntity, codeKeyMismatch,
 			"from_private_key is not the key of from_address")
 	}
+	if id == "" {
+		id = chain.NewTxID()
+	}
 	if !card {
-		tx, err = chain.NewTransfer(key, chain.Address(to), amount, fee, id)
-		return tx, false, err
+		// chain.NewTransfer, with the address the key ring already holds.
+		tx = chain.Tx{Type: chain.TxTransfer, ID: id, From: keyAddr, To: chain.Address(to), Amount: amount, Fee: fee}
+		return tx, false, tx.Sign(key)
 	}
 	if to != from {
 		return tx, true, fmt.Errorf("to_address differs from from_address: %w", chain.ErrMintNotToSelf)
