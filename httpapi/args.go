@@ -8,13 +8,16 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // args are the fields of a compatibility request body. The original
 // accepted loosely typed JSON (its forms send numbers as strings), so each
 // field is read by what it means rather than by a fixed Go type, and a
 // value of the wrong kind is a 400 naming the field.
-type args map[string]json.RawMessage
+type args map[string]jsontext.Value
 
 // readArgs reads a compatibility body: a JSON object, or nothing (nil
 // args, on which every field is absent).
@@ -23,8 +26,10 @@ func readArgs(r *http.Request) (args, error) {
 	if err != nil || b == nil {
 		return nil, err
 	}
+	// One pass of the JSON v2 decoder (the values are kept raw and read by
+	// what each field means); a name sent twice is refused.
 	var a args
-	if err := json.Unmarshal(b, &a); err != nil {
+	if err := jsonv2.Unmarshal(b, &a); err != nil {
 		return nil, jsonError(err)
 	}
 	if a == nil { // the body was JSON null
@@ -34,7 +39,7 @@ func readArgs(r *http.Request) (args, error) {
 }
 
 // raw returns a field's JSON, or nil when it is absent or null.
-func (a args) raw(name string) json.RawMessage {
+func (a args) raw(name string) jsontext.Value {
 	v, ok := a[name]
 	if !ok || bytes.Equal(bytes.TrimSpace(v), []byte("null")) {
 		return nil

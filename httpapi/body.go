@@ -8,6 +8,9 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // limitBody bounds every request body: a declared length above the limit
@@ -27,7 +30,7 @@ func (a *api) limitBody(next http.Handler) http.Handler {
 // returns nil when there is no body. A body needs a JSON content type,
 // except on GET, where the original's clients sometimes send none.
 func readJSONBody(r *http.Request) ([]byte, error) {
-	b, err := io.ReadAll(r.Body)
+	b, err := readAll(r)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -50,6 +53,17 @@ func readJSONBody(r *http.Request) ([]byte, error) {
 	return b, nil
 }
 
+// readAll reads the body, into a buffer of its declared length when it
+// has one (limitBody bounds it).
+func readAll(r *http.Request) ([]byte, error) {
+	var buf bytes.Buffer
+	if r.ContentLength > 0 {
+		buf.Grow(int(r.ContentLength) + bytes.MinRead)
+	}
+	_, err := buf.ReadFrom(r.Body)
+	return buf.Bytes(), err
+}
+
 // decodeStrict decodes one JSON value into v, refusing unknown fields and
 // trailing data (the v1 API's rule).
 func decodeStrict(b []byte, v any) error {
@@ -68,9 +82,15 @@ func decodeStrict(b []byte, v any) error {
 func jsonError(err error) *apiError {
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
+	var se2 *jsontext.SyntacticError
+	var te2 *jsonv2.SemanticError
 	switch {
 	case errors.As(err, &se):
 		return newError(http.StatusBadRequest, codeMalformedJSON, "malformed JSON at offset %d: %v", se.Offset, se)
+	case errors.As(err, &se2): // from the v2 decoder (readArgs)
+		return newError(http.StatusBadRequest, codeMalformedJSON, "malformed JSON at offset %d: %v", se2.ByteOffset, se2.Err)
+	case errors.As(err, &te2):
+		return newError(http.StatusBadRequest, codeBadArgument, "%s", strings.TrimPrefix(te2.Error(), "json: "))
 	case errors.As(err, &te):
 		field := te.Field
 		if field == "" {
