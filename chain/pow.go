@@ -191,25 +191,20 @@ func (m *Miner) search(ctx context.Context, hdr Header, start, stride uint64, fo
 	if err != nil {
 		return 0, err
 	}
+	if ms.fast {
+		return m.searchFast(ctx, ms, hdr.Bits, start, stride, found)
+	}
 	done := ctx.Done()
 	var tries uint64
 	defer func() { m.hashes.Add(tries) }()
 	for n := start; ; n += stride {
-		if ms.fast {
-			st := ms.tryState(n)
-			tries++
-			if stateZeroBits(&st) >= hdr.Bits {
-				return n, nil
-			}
-		} else {
-			h, err := ms.try(n)
-			if err != nil {
-				return 0, err
-			}
-			tries++
-			if LeadingZeroBits(h) >= hdr.Bits {
-				return n, nil
-			}
+		h, err := ms.try(n)
+		if err != nil {
+			return 0, err
+		}
+		tries++
+		if LeadingZeroBits(h) >= hdr.Bits {
+			return n, nil
 		}
 		if tries%cancelCheckEvery == 0 {
 			select {
@@ -225,6 +220,42 @@ func (m *Miner) search(ctx context.Context, hdr Header, start, stride uint64, fo
 		}
 		if n > ^uint64(0)-stride {
 			return 0, ErrNonceSpaceExhausted
+		}
+	}
+}
+
+// searchFast is search on the SHA-NI path: the assembly loop tries a
+// batch of nonces with the midstate in registers and stops at the first
+// whose hash's first word has enough leading zeros; a candidate is then
+// checked in full (needed only above 32 bits).
+func (m *Miner) searchFast(ctx context.Context, ms *midstate, need uint32, start, stride uint64, found *atomic.Bool) (uint64, error) {
+	done := ctx.Done()
+	for n := start; ; {
+		count := uint64(cancelCheckEvery)
+		if after := (^uint64(0) - n) / stride; after < count-1 {
+			count = after + 1 // never past the last nonce
+		}
+		k := searchBlocks(&ms.state, &ms.tail, n, stride, count, need)
+		tries := min(k+1, count)
+		m.hashes.Add(tries)
+		if k < count {
+			nonce := n + k*stride
+			if st := ms.tryState(nonce); stateZeroBits(&st) >= need {
+				return nonce, nil
+			}
+		}
+		last := n + (tries-1)*stride
+		if last > ^uint64(0)-stride {
+			return 0, ErrNonceSpaceExhausted
+		}
+		n = last + stride
+		select {
+		case <-done:
+			return 0, ctx.Err()
+		default:
+		}
+		if found != nil && found.Load() {
+			return 0, context.Canceled
 		}
 	}
 }

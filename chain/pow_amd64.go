@@ -11,6 +11,14 @@ package chain
 //go:noescape
 func blockSHANI(dig *[8]uint32, p []byte)
 
+// searchSHANI is the miner's inner loop (pow_amd64.s): from the midstate,
+// it tries the nonces start, start+stride, ... (count of them, count > 0)
+// in tail's bytes 24..31 and returns the index of the first whose hash's
+// first word is below limit, or count.
+//
+//go:noescape
+func searchSHANI(state *[8]uint32, tail *[64]byte, start, stride, count, limit uint64) uint64
+
 func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
 
 func xgetbv() (eax, edx uint32)
@@ -39,3 +47,10 @@ func detectSHANI() bool {
 // compressBlock runs the SHA-256 compression function on state with one
 // 64-byte block. Only call it when hasSHANI.
 func compressBlock(state *[8]uint32, block *[64]byte) { blockSHANI(state, block[:]) }
+
+// searchBlocks returns the index of the first of count tries (nonces
+// start, start+stride, ...) whose hash's first 32 bits have at least
+// min(bits, 32) leading zeros, or count. Only call it when hasSHANI.
+func searchBlocks(state *[8]uint32, tail *[64]byte, start, stride, count uint64, bits uint32) uint64 {
+	return searchSHANI(state, tail, start, stride, count, uint64(1)<<(32-min(bits, 32)))
+}

@@ -1,6 +1,7 @@
 // SHA-256 compression with the x86 SHA extensions, for the proof-of-work
-// midstate. blockSHANI, flip_mask and K256 are copied unchanged from Go's
-// crypto/internal/fips140/sha256/sha256block_amd64.s (Go 1.26), which is
+// midstate. searchSHANI is the miner's loop over nonces, built from
+// blockSHANI's rounds. blockSHANI, flip_mask and K256 are copied unchanged
+// from Go's crypto/internal/fips140/sha256/sha256block_amd64.s (Go 1.26), which is
 // Copyright 2009 The Go Authors, BSD-style licence (see Go's LICENSE);
 // cpuid and xgetbv follow Go's internal/cpu.
 
@@ -224,6 +225,228 @@ roundLoop:
 	VMOVDQU X2, 16(DI)
 
 done:
+	RET
+
+// func searchSHANI(state *[8]uint32, tail *[64]byte, start, stride, count, limit uint64) uint64
+//
+// searchSHANI is the miner's inner loop (written for Pycotr; the rounds are
+// blockSHANI's). From the midstate `state` it compresses the final block
+// `tail` with the nonces start, start+stride, ... in its bytes 24..31
+// (count tries, count > 0), and returns the index of the first try whose
+// first hash word is below limit, or count if none. The midstate and the
+// message stay in registers across tries; the first six rounds, which no
+// nonce changes, run once.
+TEXT ·searchSHANI(SB), NOSPLIT, $0-56
+	MOVQ state+0(FP), DI
+	MOVQ tail+8(FP), SI
+	MOVQ start+16(FP), R8
+	MOVQ stride+24(FP), R9
+	MOVQ count+32(FP), R10
+	MOVQ limit+40(FP), R11
+	XORQ R12, R12
+
+	// the midstate as ABEF (X9) and CDGH (X10), as blockSHANI loads it
+	VMOVDQU (DI), X1
+	VMOVDQU 16(DI), X2
+	PSHUFD  $0xb1, X1, X1
+	PSHUFD  $0x1b, X2, X2
+	VMOVDQA X1, X7
+	PALIGNR $0x08, X2, X1
+	PBLENDW $0xf0, X7, X2
+	VMOVDQA X1, X9
+	VMOVDQA X2, X10
+
+	// the message words W0..W15, byte-swapped once (X11..X14)
+	VMOVDQA flip_mask<>+0(SB), X8
+	VMOVDQU (SI), X11
+	PSHUFB  X8, X11
+	VMOVDQU 16(SI), X12
+	PSHUFB  X8, X12
+	VMOVDQU 32(SI), X13
+	PSHUFB  X8, X13
+	VMOVDQU 48(SI), X14
+	PSHUFB  X8, X14
+	LEAQ    K256<>+0(SB), AX
+
+	// rounds 0-5 read only W0..W5, which the nonce (W6, W7) leaves alone
+	VMOVDQA     X11, X0
+	PADDD       (AX), X0
+	SHA256RNDS2 X0, X1, X2
+	PSHUFD      $0x0e, X0, X0
+	SHA256RNDS2 X0, X2, X1
+	VMOVDQA     X12, X0
+	PADDD       32(AX), X0
+	SHA256RNDS2 X0, X1, X2
+	VMOVDQA     X1, X15
+	VMOVDQA     X2, X8
+
+tryLoop:
+	VMOVDQA X15, X1
+	VMOVDQA X8, X2
+	VMOVDQA X11, X3
+
+	// W4..W7 with this nonce: W6 is its high word, W7 its low one
+	VMOVDQA X12, X4
+	MOVQ    R8, BX
+	SHRQ    $32, BX
+	PINSRD  $2, BX, X4
+	PINSRD  $3, R8, X4
+
+	// rounds 6-7
+	VMOVDQA     X4, X0
+	PADDD       32(AX), X0
+	PSHUFD      $0x0e, X0, X0
+	SHA256RNDS2 X0, X2, X1
+
+	// rounds 8-63, as blockSHANI
+	SHA256MSG1  X4, X3
+	VMOVDQA     X13, X0
+	VMOVDQA     X13, X5
+	PADDD       64(AX), X0
+	SHA256RNDS2 X0, X1, X2
+	PSHUFD      $0x0e, X0, X0
+	SHA256RNDS2 X0, X2, X1
+	SHA256MSG1  X5, X4
+	VMOVDQA     X14, X0
+	VMOVDQA     X14, X6
+	PADDD       96(AX), X0
+	SHA256RNDS2 X0, X1, X2
+	VMOVDQA     X6, X7
+	PALIGNR     $0x04, X5, X7
+	PADDD       X7, X3
+	SHA256MSG2  X6, X3
+	PSHUFD      $0x0e, X0, X0
+	SHA256RNDS2 X0, X2, X1
+	SHA256MSG1  X6, X5
+	VMOVDQA     X3, X0
+	PADDD       128(AX), X0
+	SHA256RNDS2 X0, X1, X2
+	VMOVDQA     X3, X7
+	PALIGNR     $0x04, X6, X7
+	PADDD       X7, X4
+	SHA256MSG2  X3, X4
+	PSHUFD      $0x0e, X0, X0
+	SHA256RNDS2 X0, X2, X1
+	SHA256MSG1  X3, X6
+	VMOVDQA     X4, X0
+	PADDD       160(AX), X0
+	SHA256RNDS2 X0, X1, X2
+	VMOVDQA     X4, X7
+	PALIGNR     $0x04, X3, X7
+	PADDD       X7, X5
+	SHA256MSG2  X4, X5
+	PSHUFD      $0x0e, X0, X0
+	SHA256RNDS2 X0, X2, X1
+	SHA256MSG1  X4, X3
+	VMOVDQA     X5, X0
+	PADDD       192(AX), X0
+	SHA256RNDS2 X0, X1, X2
+	VMOVDQA     X5, X7
+	PALIGNR     $0x04, X4, X7
+	PADDD       X7, X6
+	SHA256MSG2  X5, X6
+	PSHUFD      $0x0e, X0, X0
+	SHA256RNDS2 X0, X2, X1
+	SHA256MSG1  X5, X4
+	VMOVDQA     X6, X0
+	PADDD       224(AX), X0
+	SHA256RNDS2 X0, X1, X2
+	VMOVDQA     X6, X7
+	PALIGNR     $0x04, X5, X7
+	PADDD       X7, X3
+	SHA256MSG2  X6, X3
+	PSHUFD      $0x0e, X0, X0
+	SHA256RNDS2 X0, X2, X1
+	SHA256MSG1  X6, X5
+	VMOVDQA     X3, X0
+	PADDD       256(AX), X0
+	SHA256RNDS2 X0, X1, X2
+	VMOVDQA     X3, X7
+	PALIGNR     $0x04, X6, X7
+	PADDD       X7, X4
+	SHA256MSG2  X3, X4
+	PSHUFD      $0x0e, X0, X0
+	SHA256RNDS2 X0, X2, X1
+	SHA256MSG1  X3, X6
+	VMOVDQA     X4, X0
+	PADDD       288(AX), X0
+	SHA256RNDS2 X0, X1, X2
+	VMOVDQA     X4, X7
+	PALIGNR     $0x04, X3, X7
+	PADDD       X7, X5
+	SHA256MSG2  X4, X5
+	PSHUFD      $0x0e, X0, X0
+	SHA256RNDS2 X0, X2, X1
+	SHA256MSG1  X4, X3
+	VMOVDQA     X5, X0
+	PADDD       320(AX), X0
+	SHA256RNDS2 X0, X1, X2
+	VMOVDQA     X5, X7
+	PALIGNR     $0x04, X4, X7
+	PADDD       X7, X6
+	SHA256MSG2  X5, X6
+	PSHUFD      $0x0e, X0, X0
+	SHA256RNDS2 X0, X2, X1
+	SHA256MSG1  X5, X4
+	VMOVDQA     X6, X0
+	PADDD       352(AX), X0
+	SHA256RNDS2 X0, X1, X2
+	VMOVDQA     X6, X7
+	PALIGNR     $0x04, X5, X7
+	PADDD       X7, X3
+	SHA256MSG2  X6, X3
+	PSHUFD      $0x0e, X0, X0
+	SHA256RNDS2 X0, X2, X1
+	SHA256MSG1  X6, X5
+	VMOVDQA     X3, X0
+	PADDD       384(AX), X0
+	SHA256RNDS2 X0, X1, X2
+	VMOVDQA     X3, X7
+	PALIGNR     $0x04, X6, X7
+	PADDD       X7, X4
+	SHA256MSG2  X3, X4
+	PSHUFD      $0x0e, X0, X0
+	SHA256RNDS2 X0, X2, X1
+	SHA256MSG1  X3, X6
+	VMOVDQA     X4, X0
+	PADDD       416(AX), X0
+	SHA256RNDS2 X0, X1, X2
+	VMOVDQA     X4, X7
+	PALIGNR     $0x04, X3, X7
+	PADDD       X7, X5
+	SHA256MSG2  X4, X5
+	PSHUFD      $0x0e, X0, X0
+	SHA256RNDS2 X0, X2, X1
+	VMOVDQA     X5, X0
+	PADDD       448(AX), X0
+	SHA256RNDS2 X0, X1, X2
+	VMOVDQA     X5, X7
+	PALIGNR     $0x04, X4, X7
+	PADDD       X7, X6
+	SHA256MSG2  X5, X6
+	PSHUFD      $0x0e, X0, X0
+	SHA256RNDS2 X0, X2, X1
+
+	// do rounds 60-63
+	VMOVDQA     X6, X0
+	PADDD       480(AX), X0
+	SHA256RNDS2 X0, X1, X2
+	PSHUFD      $0x0e, X0, X0
+	SHA256RNDS2 X0, X2, X1
+
+	// add the midstate; A, the hash's first word, is X1's top lane
+	PADDD  X9, X1
+	PADDD  X10, X2
+	PEXTRD $3, X1, BX
+	CMPQ   BX, R11
+	JB     found
+	ADDQ   R9, R8
+	INCQ   R12
+	CMPQ   R12, R10
+	JNE    tryLoop
+
+found:
+	MOVQ R12, ret+48(FP)
 	RET
 
 DATA flip_mask<>+0(SB)/8, $0x0405060700010203

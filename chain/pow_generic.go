@@ -7,3 +7,7 @@ package chain
 const hasSHANI = false
 
 func compressBlock(*[8]uint32, *[64]byte) { panic("chain: compressBlock without SHA-NI") }
+
+func searchBlocks(*[8]uint32, *[64]byte, uint64, uint64, uint64, uint32) uint64 {
+	panic("chain: searchBlocks without SHA-NI")
+}

@@ -67,3 +67,41 @@ func TestSolveBothPaths(t *testing.T) {
 		t.Fatal("solved header fails its bits")
 	}
 }
+
+// TestSearchBlocks checks the assembly loop against tryState: for random
+// headers, nonces, strides and limits (each set just above the first word
+// of one of the tries), the first try below the limit is the one found.
+func TestSearchBlocks(t *testing.T) {
+	if !hasSHANI {
+		t.Log("no SHA-NI on this CPU: the miner does not use the assembly loop")
+		return
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 500 {
+		h := Header{Version: r.Uint32(), Height: r.Uint64(), Timestamp: r.Int64(), Bits: r.Uint32N(257), Nonce: r.Uint64()}
+		for i := range h.PrevHash {
+			h.PrevHash[i], h.MerkleRoot[i] = byte(r.Uint32()), byte(r.Uint32())
+		}
+		ms, err := newMidstate(&h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		start, stride, count := r.Uint64(), 1+r.Uint64N(5), 1+r.Uint64N(40)
+		words := make([]uint32, count)
+		for i := range words {
+			st := ms.tryState(start + uint64(i)*stride) // wraps like the loop
+			words[i] = st[0]
+		}
+		limit := uint64(words[r.Uint64N(count)]) + uint64(r.Uint32N(2))
+		want := count
+		for i, w := range words {
+			if uint64(w) < limit {
+				want = uint64(i)
+				break
+			}
+		}
+		if got := searchSHANI(&ms.state, &ms.tail, start, stride, count, limit); got != want {
+			t.Fatalf("start %d stride %d count %d limit %#x: index %d, want %d (words %x)", start, stride, count, limit, got, want, words)
+		}
+	}
+}
