@@ -28,6 +28,10 @@ func TestDecodeStrict(t *testing.T) {
 		{"truncated", valid[:len(valid)-1], 1024, true, false},
 		{"empty", ``, 1024, true, false},
 		{"not an object", `[]`, 1024, true, false},
+		{"field twice", `{"locator":[],"max_blocks":1,"max_blocks":2,"max_bytes":1}`, 1024, true, false},
+		{"name in another case", `{"Locator":[],"max_blocks":1,"max_bytes":1}`, 1024, true, false},
+		{"invalid UTF-8", "{\"locator\":[],\"max_blocks\":1,\"max_bytes\":1,\"x\xff\":1}", 1024, true, false},
+		{"fraction for an integer", `{"locator":[],"max_blocks":1.5,"max_bytes":1}`, 1024, true, false},
 		{"over the limit", valid, len(valid) - 1, true, true},
 		{"at the limit", valid, len(valid), false, false},
 	}

@@ -137,6 +137,7 @@ func TestBadInput(t *testing.T) {
 		{"compat balance_for bad wallet", "GET", "/balance_for", js, `{"wallet":"nothex"}`, false, 400, ""},
 		{"compat balance_for wallet a number", "GET", "/balance_for", js, `{"wallet":5}`, false, 400, ""},
 		{"compat balance_for malformed JSON", "GET", "/balance_for", js, `{wallet}`, false, 400, ""},
+		{"compat field sent twice", "GET", "/balance_for", js, `{"wallet":"ab","wallet":"cd"}`, false, 400, ""},
 		{"compat get_wallets malformed JSON", "GET", "/get_wallets", js, `{`, false, 400, ""},
 		{"compat create_key wrong content type", "GET", "/create_key", "text/xml", `<a/>`, false, 415, ""},
 		{"compat pause not numeric", "POST", "/update_miner_pause", js, `{"pause":"abc"}`, false, 400, ""},
