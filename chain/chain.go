@@ -387,10 +387,11 @@ func (c *Chain) AcceptTx(tx *Tx) error {
 	if dup != nil {
 		return fmt.Errorf("tx %s: %w", tx.ID, dup)
 	}
-	if err := CheckTxSanity(tx, &c.params); err != nil {
+	hash, err := checkTxSanity(tx, &c.params)
+	if err != nil {
 		return err
 	}
-	c.sigs.add(tx.Hash())
+	c.sigs.add(hash)
 	if err := checkTxTime(tx, c.nowMillis()); err != nil {
 		return err
 	}

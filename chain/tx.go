@@ -82,19 +82,24 @@ func (tx *Tx) SigningBytes() []byte {
 
 // Hash identifies the transaction's exact content, signature included; it
 // is the merkle leaf.
-func (tx *Tx) Hash() Hash {
-	b := tx.SigningBytes()
+func (tx *Tx) Hash() Hash { return hashOf(tx.SigningBytes(), tx.Signature) }
+
+// hashOf is the Hash of a transaction with these signing bytes and
+// signature; msg is not changed.
+func hashOf(msg []byte, sig string) Hash {
+	b := make([]byte, 0, len(msg)+len(sig)+len("signature:\n"))
+	b = append(b, msg...)
 	b = append(b, "signature:"...)
-	b = append(b, tx.Signature...)
+	b = append(b, sig...)
 	b = append(b, '\n')
 	return sha256.Sum256(b)
 }
 
 // Size is the transaction's size for block and mempool limits: its
 // signing bytes plus its signature.
-func (tx *Tx) Size() int {
-	return len(tx.SigningBytes()) + len(tx.Signature) + len("signature:\n")
-}
+func (tx *Tx) Size() int { return sizeOf(tx.SigningBytes(), tx.Signature) }
+
+func sizeOf(msg []byte, sig string) int { return len(msg) + len(sig) + len("signature:\n") }
 
 // Sign sets the signature with the sender's key.
 func (tx *Tx) Sign(k *rsa.PrivateKey) error {

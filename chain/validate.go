@@ -15,19 +15,29 @@ import (
 // made in this process by Tx.Sign, on content unchanged since, is not
 // verified again: the signing already checked it.
 func CheckTxSanity(tx *Tx, p *Params) error {
-	if err := checkTxForm(tx, p); err != nil {
-		return fmt.Errorf("tx %s: %w", tx.ID, err)
-	}
-	if tx.Type == TxReward || tx.selfSigned() { // the form checked From's address
-		return nil
-	}
-	if err := VerifyBytes(tx.From, tx.SigningBytes(), tx.Signature); err != nil {
-		return fmt.Errorf("tx %s: %w", tx.ID, err)
-	}
-	return nil
+	_, err := checkTxSanity(tx, p)
+	return err
 }
 
-func checkTxForm(tx *Tx, p *Params) error {
+// checkTxSanity is CheckTxSanity with the signing bytes built once; it
+// returns the transaction's Hash.
+func checkTxSanity(tx *Tx, p *Params) (Hash, error) {
+	msg := tx.SigningBytes()
+	if err := checkTxForm(tx, p, sizeOf(msg, tx.Signature)); err != nil {
+		return Hash{}, fmt.Errorf("tx %s: %w", tx.ID, err)
+	}
+	h := hashOf(msg, tx.Signature)
+	if tx.Type == TxReward || (tx.signed != Hash{} && tx.signed == h) { // the form checked From's address
+		return h, nil
+	}
+	if err := VerifyBytes(tx.From, msg, tx.Signature); err != nil {
+		return Hash{}, fmt.Errorf("tx %s: %w", tx.ID, err)
+	}
+	return h, nil
+}
+
+// checkTxForm checks everything but the signature; size is tx.Size().
+func checkTxForm(tx *Tx, p *Params, size int) error {
 	if !isCanonicalUUID(tx.ID) {
 		return ErrBadTxID
 	}
@@ -43,7 +53,7 @@ func checkTxForm(tx *Tx, p *Params) error {
 	if (tx.Amount > MaxAmount && tx.Type != TxReward) || tx.Fee > MaxAmount {
 		return ErrAmountOverflow
 	}
-	if p.MaxTxBytes > 0 && tx.Size() > p.MaxTxBytes {
+	if p.MaxTxBytes > 0 && size > p.MaxTxBytes {
 		return ErrTxTooLarge
 	}
 	if _, err := ParseAddress(tx.To); err != nil {
@@ -162,7 +172,7 @@ func checkBlockSanity(b *Block, p *Params, nowMillis int64, sigs *sigCache) erro
 			break
 		}
 		seen[tx.ID] = struct{}{}
-		if err := checkTxForm(tx, p); err != nil {
+		if err := checkTxForm(tx, p, tx.Size()); err != nil {
 			ruleErr, sigsUpTo = fmt.Errorf("tx %s: %w", tx.ID, err), i
 			break
 		}
