@@ -8,6 +8,10 @@ import (
 	"testing"
 )
 
+// selfSigned is signedAs of the transaction's own Hash: whether
+// CheckTxSanity would skip its verification.
+func (tx *Tx) selfSigned() bool { return tx.signedAs(tx.Hash()) }
+
 // A transaction signed in this process skips the second verification only
 // while its content is exactly what was signed, with the key of From.
 func TestSelfSignedSkipsOnlyUnchangedContent(t *testing.T) {

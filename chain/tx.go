@@ -46,8 +46,9 @@ type Tx struct {
 	// signature (crypto/rsa checks each signature it makes), so
 	// CheckTxSanity need not verify it again. Any change to a field
 	// changes Hash; a copy received from a peer or a client (decoded from
-	// JSON) has none, and is verified.
-	signed Hash
+	// JSON) has none (nil: a pointer keeps every other Tx small), and is
+	// verified.
+	signed *Hash
 }
 
 // SigningBytes is the canonical byte string a wallet signs: one
@@ -108,18 +109,17 @@ func (tx *Tx) Sign(k *rsa.PrivateKey) error {
 		return err
 	}
 	tx.Signature = sig
-	tx.signed = Hash{}
+	tx.signed = nil
 	if from, err := ParseAddress(tx.From); err == nil && from.Equal(&k.PublicKey) {
-		tx.signed = tx.Hash()
+		h := tx.Hash()
+		tx.signed = &h
 	}
 	return nil
 }
 
-// selfSigned reports whether Sign made this exact content's signature with
-// the key of From (see Tx.signed).
-func (tx *Tx) selfSigned() bool {
-	return tx.signed != Hash{} && tx.signed == tx.Hash()
-}
+// signedAs reports whether Sign made the signature of the content whose
+// Hash is h, with the key of From (see Tx.signed).
+func (tx *Tx) signedAs(h Hash) bool { return tx.signed != nil && *tx.signed == h }
 
 // NewTxID returns a fresh lowercase canonical UUID.
 func NewTxID() string { return uuid.NewString() }

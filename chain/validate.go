@@ -27,7 +27,7 @@ func checkTxSanity(tx *Tx, p *Params) (Hash, error) {
 		return Hash{}, fmt.Errorf("tx %s: %w", tx.ID, err)
 	}
 	h := hashOf(msg, tx.Signature)
-	if tx.Type == TxReward || (tx.signed != Hash{} && tx.signed == h) { // the form checked From's address
+	if tx.Type == TxReward || tx.signedAs(h) { // the form checked From's address
 		return h, nil
 	}
 	if err := VerifyBytes(tx.From, msg, tx.Signature); err != nil {
