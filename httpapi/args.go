@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"math"
 	"net/http"
 	"strconv"
@@ -29,10 +30,15 @@ func readArgs(r *http.Request) (args, error) {
 	// One pass of the JSON v2 decoder (the values are kept raw and read by
 	// what each field means); a name sent twice is refused.
 	var a args
-	if err := jsonv2.Unmarshal(b, &a); err != nil {
+	err = jsonv2.Unmarshal(b, &a)
+	var se *jsonv2.SemanticError
+	switch {
+	case errors.As(err, &se) && se.JSONKind != '{': // an array, a string, ...
+		a = nil
+	case err != nil:
 		return nil, jsonError(err)
 	}
-	if a == nil { // the body was JSON null
+	if a == nil { // not an object, or JSON null
 		return nil, newError(http.StatusBadRequest, codeBadArgument, "the request body must be a JSON object")
 	}
 	return a, nil
