@@ -216,7 +216,7 @@ func (b *bench) ledger(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		httpUs = append(httpUs, float64(lat.Microseconds())+float64(lat%time.Microsecond)/1e3)
+		httpUs = append(httpUs, float64(lat)/float64(time.Microsecond))
 		// Mempool admission of pre-signed transfers (RSA-1024 verification
 		// included: it is part of the cost, and flat by nature).
 		batch := txs[step*b.sz.admitTxs : (step+1)*b.sz.admitTxs]

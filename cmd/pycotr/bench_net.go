@@ -35,10 +35,9 @@ const (
 
 // benchNet is a running local network.
 type benchNet struct {
-	cl     *services.Cluster
-	urls   []string // HTTP base URLs, when served
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	cl    *services.Cluster
+	urls  []string // HTTP base URLs, when served
+	stops []func() // stop each HTTP server
 }
 
 func (n *benchNet) chains() []*chain.Chain {
@@ -50,10 +49,9 @@ func (n *benchNet) chains() []*chain.Chain {
 }
 
 func (n *benchNet) Close() {
-	if n.cancel != nil {
-		n.cancel()
+	for _, stop := range n.stops {
+		stop()
 	}
-	n.wg.Wait()
 	n.cl.Close()
 }
 
@@ -83,18 +81,14 @@ func startNet(ctx context.Context, g *genesis.File, natsListen string, cfgs []se
 	if !withHTTP {
 		return n, nil
 	}
-	hctx, cancel := context.WithCancel(ctx)
-	n.cancel = cancel
 	for _, nd := range cl.Nodes {
-		hs := httpapi.NewServer(httpapi.ServerConfig{Addr: "127.0.0.1:0", ShutdownTimeout: time.Second,
-			Handler: httpapi.New(httpapi.Config{Node: nd})})
-		if err := hs.Listen(); err != nil {
+		url, stop, err := serveHTTP(ctx, nd)
+		if err != nil {
 			n.Close()
 			return nil, err
 		}
-		n.urls = append(n.urls, "http://"+hs.Addr())
-		n.wg.Add(1)
-		go func() { defer n.wg.Done(); _ = hs.Run(hctx) }()
+		n.urls = append(n.urls, url)
+		n.stops = append(n.stops, stop)
 	}
 	return n, nil
 }
