@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/pycotr/pycotr/chain"
+	"github.com/pycotr/pycotr/events"
 	"github.com/pycotr/pycotr/genesis"
 )
 
@@ -410,19 +411,22 @@ func (b *bench) signTransfers(what string, keys []*rsa.PrivateKey, n int) ([]cha
 	return txs, err
 }
 
-// asReceived returns copies of txs as a node receives them, decoded from
-// their JSON: a transaction signed in this process is not verified again
-// by its chain, and the admission figure includes the verification.
+// asReceived returns copies of txs as a node receives them, through the
+// wire codec (events.Encode, events.Decode): a transaction signed in this
+// process is not verified again by its chain, and the admission figure
+// includes the verification.
 func asReceived(txs []chain.Tx) ([]chain.Tx, error) {
 	out := make([]chain.Tx, len(txs))
 	for i := range txs {
-		data, err := json.Marshal(&txs[i])
+		data, err := events.Encode(events.TxMessage{Tx: txs[i]})
 		if err != nil {
 			return nil, err
 		}
-		if err := json.Unmarshal(data, &out[i]); err != nil {
+		var m events.TxMessage
+		if err := events.Decode(data, events.MaxTxMessage, &m); err != nil {
 			return nil, err
 		}
+		out[i] = m.Tx
 	}
 	return out, nil
 }
