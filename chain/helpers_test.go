@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
+	"encoding/json"
 	"maps"
 	"slices"
 	"sync"
@@ -163,6 +164,21 @@ func (h *harness) accept(tx Tx) {
 	if err := h.c.AcceptTx(&tx); err != nil {
 		h.t.Fatalf("AcceptTx: %v", err)
 	}
+}
+
+// received is tx as another node gets it: encoded and decoded, without
+// the mark that lets CheckTxSanity skip verifying what this process signed.
+func received(t testing.TB, tx Tx) Tx {
+	t.Helper()
+	data, err := json.Marshal(&tx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got Tx
+	if err := json.Unmarshal(data, &got); err != nil {
+		t.Fatal(err)
+	}
+	return got
 }
 
 func transfer(t testing.TB, from, to int, amount, fee int64) Tx {

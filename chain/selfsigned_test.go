@@ -3,7 +3,6 @@ package chain
 import (
 	"crypto/rand"
 	"crypto/rsa"
-	"encoding/json"
 	"errors"
 	"testing"
 )
@@ -50,14 +49,7 @@ func TestSelfSignedSkipsOnlyUnchangedContent(t *testing.T) {
 	}
 
 	// A copy that came over the wire carries no mark and is verified.
-	data, err := json.Marshal(&tx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got Tx
-	if err := json.Unmarshal(data, &got); err != nil {
-		t.Fatal(err)
-	}
+	got := received(t, tx)
 	if got.selfSigned() {
 		t.Fatal("a decoded copy is marked self-signed")
 	}
