@@ -3,6 +3,7 @@ module github.com/pycotr/pycotr
 go 1.26.0
 
 require (
+	filippo.io/bigmod v0.1.0
 	github.com/chromedp/chromedp v0.23.0
 	github.com/go-chi/chi/v5 v5.5.0
 	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875

@@ -63,21 +63,53 @@ func ParsePrivateKey(s string) (*rsa.PrivateKey, error) {
 }
 
 // keyCache remembers parsed public keys: parsing DER costs more than an
-// RSA verification, and the same wallets sign again and again.
-var keyCache = struct {
+// RSA verification, and the same wallets sign again and again. It holds two
+// generations of keyCacheGeneration addresses: when the current one fills
+// it becomes the old one, and a key found in the old one moves back, so a
+// busy wallet stays parsed however many others pass through.
+var keyCache struct {
 	sync.RWMutex
-	m map[Address]*rsa.PublicKey
-}{m: make(map[Address]*rsa.PublicKey)}
+	cur, old map[Address]*pubKey
+}
 
-const keyCacheMax = 1 << 16
+const keyCacheGeneration = 1 << 15
+
+func cachedKey(a Address) (*pubKey, bool) {
+	keyCache.RLock()
+	k, ok := keyCache.cur[a]
+	old := false
+	if !ok {
+		k, ok = keyCache.old[a]
+		old = ok
+	}
+	keyCache.RUnlock()
+	if old {
+		cacheKey(a, k)
+	}
+	return k, ok
+}
+
+func cacheKey(a Address, k *pubKey) {
+	keyCache.Lock()
+	defer keyCache.Unlock()
+	if keyCache.cur == nil || len(keyCache.cur) >= keyCacheGeneration {
+		keyCache.old, keyCache.cur = keyCache.cur, make(map[Address]*pubKey)
+	}
+	keyCache.cur[a] = k
+}
 
 // ParseAddress checks an address and returns its public key.
 func ParseAddress(a Address) (*rsa.PublicKey, error) {
-	keyCache.RLock()
-	pub, ok := keyCache.m[a]
-	keyCache.RUnlock()
-	if ok {
-		return pub, nil
+	k, err := parseKey(a)
+	if err != nil {
+		return nil, err
+	}
+	return k.pub, nil
+}
+
+func parseKey(a Address) (*pubKey, error) {
+	if k, ok := cachedKey(a); ok {
+		return k, nil
 	}
 	if a == "" || strings.ToLower(string(a)) != string(a) {
 		return nil, fmt.Errorf("address %s: %w", short(string(a)), ErrBadAddress)
@@ -86,24 +118,20 @@ func ParseAddress(a Address) (*rsa.PublicKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("address %s: %w", short(string(a)), ErrBadAddress)
 	}
-	k, err := x509.ParsePKIXPublicKey(der)
+	parsed, err := x509.ParsePKIXPublicKey(der)
 	if err != nil {
 		return nil, fmt.Errorf("address %s: %w", short(string(a)), ErrBadAddress)
 	}
-	pub, ok = k.(*rsa.PublicKey)
+	pub, ok := parsed.(*rsa.PublicKey)
 	if !ok {
 		return nil, fmt.Errorf("address %s is not RSA: %w", short(string(a)), ErrBadAddress)
 	}
 	if pub.N.BitLen() < MinKeyBits {
 		return nil, fmt.Errorf("address of %d bits: %w", pub.N.BitLen(), ErrWeakKey)
 	}
-	keyCache.Lock()
-	if len(keyCache.m) >= keyCacheMax {
-		clear(keyCache.m)
-	}
-	keyCache.m[a] = pub
-	keyCache.Unlock()
-	return pub, nil
+	k := newPubKey(pub)
+	cacheKey(a, k)
+	return k, nil
 }
 
 // SignBytes signs msg with RSASSA-PKCS1-v1_5 over SHA-256 and returns the
@@ -119,7 +147,7 @@ func SignBytes(k *rsa.PrivateKey, msg []byte) (string, error) {
 
 // VerifyBytes checks a lowercase hex signature made by the key behind addr over msg.
 func VerifyBytes(addr Address, msg []byte, sigHex string) error {
-	pub, err := ParseAddress(addr)
+	k, err := parseKey(addr)
 	if err != nil {
 		return err
 	}
@@ -128,7 +156,7 @@ func VerifyBytes(addr Address, msg []byte, sigHex string) error {
 		return ErrSigEncoding // lowercase only: one transaction, one hash
 	}
 	d := sha256.Sum256(msg)
-	if err := rsa.VerifyPKCS1v15(pub, crypto.SHA256, d[:], sig); err != nil {
+	if !k.verify(&d, sig) {
 		return ErrBadSignature
 	}
 	return nil

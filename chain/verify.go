@@ -1,0 +1,87 @@
+package chain
+
+import (
+	"bytes"
+	"crypto/rsa"
+	"sync/atomic"
+
+	"filippo.io/bigmod"
+)
+
+// pubKey is a parsed address: its RSA public key, and the key's modulus
+// prepared for the verification arithmetic once, at the first signature it
+// checks.
+//
+// crypto/rsa's VerifyPKCS1v15 prepares the modulus again on every call (its
+// Montgomery constants: about a third of an RSA-2048 verification) and
+// offers no way to keep it. Wallets sign again and again, so the chain keeps
+// it, and verifies as crypto/rsa does, with the arithmetic crypto/rsa itself
+// uses: filippo.io/bigmod is the exported copy of its bigmod package. The
+// steps are crypto/rsa's (RFC 8017 §8.2.2): the signature is as long as the
+// modulus and below it, m = s^e mod n, and m is, byte for byte, the one
+// encoding a SHA-256 signature may have. TestVerifyMatchesStdlib and
+// FuzzVerifyMatchesStdlib hold the two to the same answer.
+type pubKey struct {
+	pub *rsa.PublicKey
+	// usable is whether crypto/rsa would verify with this key at all: an
+	// odd modulus of at least MinKeyBits and an odd exponent in [3, 2³¹).
+	// An address whose key is not usable is still a valid recipient (it was
+	// before this check existed), but nothing it signs verifies.
+	usable bool
+	mod    atomic.Pointer[bigmod.Modulus]
+}
+
+func newPubKey(pub *rsa.PublicKey) *pubKey {
+	return &pubKey{pub: pub, usable: pub.N.Bit(0) == 1 && pub.N.BitLen() >= MinKeyBits &&
+		pub.E >= 3 && pub.E&1 == 1 && pub.E <= 1<<31-1}
+}
+
+// modulus returns the prepared modulus, preparing it on first use. Two
+// first uses at once both prepare it; either result is the same value.
+func (k *pubKey) modulus() (*bigmod.Modulus, error) {
+	if m := k.mod.Load(); m != nil {
+		return m, nil
+	}
+	m, err := bigmod.NewModulus(k.pub.N.Bytes())
+	if err != nil {
+		return nil, err
+	}
+	k.mod.Store(m)
+	return m, nil
+}
+
+// sha256DigestInfo is the DER prefix of a SHA-256 digest in a PKCS #1 v1.5
+// signature (RFC 8017 §9.2, note 1).
+var sha256DigestInfo = []byte{0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20}
+
+// verify reports whether sig is k's RSASSA-PKCS1-v1_5 signature of the
+// SHA-256 digest d.
+func (k *pubKey) verify(d *[32]byte, sig []byte) bool {
+	if !k.usable {
+		return false
+	}
+	n, err := k.modulus()
+	if err != nil {
+		return false
+	}
+	size := n.Size()
+	t := len(sha256DigestInfo) + len(d)
+	if len(sig) != size || size < t+11 {
+		return false
+	}
+	s, err := bigmod.NewNat().SetBytes(sig, n) // refuses s ≥ n
+	if err != nil {
+		return false
+	}
+	em := bigmod.NewNat().ExpShortVarTime(s, uint(k.pub.E), n).Bytes(n)
+	// em = 0x00 0x01 0xff… 0x00 DigestInfo digest, the 0xff run filling the rest.
+	if em[0] != 0 || em[1] != 1 || em[size-t-1] != 0 {
+		return false
+	}
+	for _, b := range em[2 : size-t-1] {
+		if b != 0xff {
+			return false
+		}
+	}
+	return bytes.Equal(em[size-t:size-len(d)], sha256DigestInfo) && bytes.Equal(em[size-len(d):], d[:])
+}

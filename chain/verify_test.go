@@ -1,0 +1,242 @@
+package chain
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"math/big"
+	"testing"
+)
+
+// stdVerify is the reference: crypto/rsa's verification of the same input.
+func stdVerify(pub *rsa.PublicKey, d *[32]byte, sig []byte) bool {
+	return rsa.VerifyPKCS1v15(pub, crypto.SHA256, d[:], sig) == nil
+}
+
+// rawSign is em^d mod n: a "signature" of any encoding, well-formed or not.
+func rawSign(k *rsa.PrivateKey, em []byte) []byte {
+	s := new(big.Int).Exp(new(big.Int).SetBytes(em), k.D, k.N)
+	return s.FillBytes(make([]byte, k.Size()))
+}
+
+// encodeEM builds a PKCS #1 v1.5 encoding of digest d for a k-byte
+// modulus, mutated by mut before it is returned.
+func encodeEM(size int, d []byte, mut func(em []byte)) []byte {
+	em := make([]byte, size)
+	em[1] = 1
+	t := len(sha256DigestInfo) + len(d)
+	for i := 2; i < size-t-1; i++ {
+		em[i] = 0xff
+	}
+	copy(em[size-t:], sha256DigestInfo)
+	copy(em[size-len(d):], d)
+	if mut != nil {
+		mut(em)
+	}
+	return em
+}
+
+// verifyCases returns signatures over d for k: the real one and ways to
+// get one wrong, each named.
+func verifyCases(k *rsa.PrivateKey, d [32]byte) map[string][]byte {
+	good, err := rsa.SignPKCS1v15(nil, k, crypto.SHA256, d[:])
+	if err != nil {
+		panic(err)
+	}
+	size := k.Size()
+	t := len(sha256DigestInfo) + len(d)
+	flip := func(i int, bit byte) []byte {
+		s := bytes.Clone(good)
+		s[i] ^= bit
+		return s
+	}
+	n := k.N.FillBytes(make([]byte, size))
+	nMinus1 := new(big.Int).Sub(k.N, big.NewInt(1)).FillBytes(make([]byte, size))
+	raw, err := rsa.SignPKCS1v15(nil, k, crypto.Hash(0), d[:]) // no DigestInfo
+	if err != nil {
+		panic(err)
+	}
+	sha1Digest := make([]byte, 20)
+	copy(sha1Digest, d[:])
+	sha1Sig, err := rsa.SignPKCS1v15(nil, k, crypto.SHA1, sha1Digest)
+	if err != nil {
+		panic(err)
+	}
+	return map[string][]byte{
+		"good":                 good,
+		"hand-built good":      rawSign(k, encodeEM(size, d[:], nil)),
+		"first byte flipped":   flip(0, 0x80),
+		"middle bit flipped":   flip(size/2, 0x01),
+		"last bit flipped":     flip(size-1, 0x01),
+		"one byte short":       good[1:],
+		"leading zero added":   append([]byte{0}, good...),
+		"trailing byte added":  append(bytes.Clone(good), 0),
+		"empty":                {},
+		"zero":                 make([]byte, size),
+		"one":                  append(make([]byte, size-1), 1),
+		"the modulus":          n,
+		"modulus minus one":    nMinus1,
+		"all ff":               bytes.Repeat([]byte{0xff}, size),
+		"good plus modulus":    new(big.Int).Add(new(big.Int).SetBytes(good), k.N).Bytes(),
+		"no DigestInfo":        raw,
+		"SHA-1 DigestInfo":     sha1Sig,
+		"block type 2":         rawSign(k, encodeEM(size, d[:], func(em []byte) { em[1] = 2 })),
+		"nonzero first byte":   rawSign(k, encodeEM(size, d[:], func(em []byte) { em[0] = 1 })), // may exceed n: refused either way
+		"short padding":        rawSign(k, append([]byte{0, 1, 0xff, 0}, encodeEM(size, d[:], nil)[size-t-3:]...)),
+		"padding not all ff":   rawSign(k, encodeEM(size, d[:], func(em []byte) { em[5] = 0xfe })),
+		"no zero separator":    rawSign(k, encodeEM(size, d[:], func(em []byte) { em[size-t-1] = 0xff })),
+		"DigestInfo altered":   rawSign(k, encodeEM(size, d[:], func(em []byte) { em[size-t+3] ^= 1 })),
+		"digest altered":       rawSign(k, encodeEM(size, d[:], func(em []byte) { em[size-1] ^= 1 })),
+		"other digest":         rawSign(k, encodeEM(size, make([]byte, 32), nil)),
+		"garbage after digest": rawSign(k, append(encodeEM(size-1, d[:], nil)[1:], 0)),
+	}
+}
+
+// TestVerifyMatchesStdlib: the kept-modulus verification gives crypto/rsa's
+// answer for real signatures, forgeries of every part of the encoding, and
+// keys crypto/rsa refuses to verify with.
+func TestVerifyMatchesStdlib(t *testing.T) {
+	odd, err := rsa.GenerateKey(rand.Reader, 1031) // a modulus of odd bit length
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := map[string]*rsa.PrivateKey{"1024": key(0), "1031": odd, "example": exampleKey(t)}
+	if testing.Short() {
+		delete(keys, "1031")
+	} else if keys["2048"], err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
+		t.Fatal(err)
+	}
+	d := sha256.Sum256([]byte("pycotr verify"))
+	for name, k := range keys {
+		pk := newPubKey(&k.PublicKey)
+		for cname, sig := range verifyCases(k, d) {
+			want := stdVerify(&k.PublicKey, &d, sig)
+			if got := pk.verify(&d, sig); got != want {
+				t.Errorf("key %s, %s: verify = %v, crypto/rsa says %v", name, cname, got, want)
+			}
+			if want != (cname == "good" || cname == "hand-built good") {
+				t.Errorf("key %s, %s: crypto/rsa says %v: the case is not what it claims", name, cname, want)
+			}
+		}
+	}
+	// Keys crypto/rsa will not verify with: the same signature, refused.
+	k := key(1)
+	good, _ := rsa.SignPKCS1v15(nil, k, crypto.SHA256, d[:])
+	for name, pub := range map[string]rsa.PublicKey{
+		"exponent 1":     {N: k.N, E: 1},
+		"even exponent":  {N: k.N, E: 65536},
+		"exponent ≥ 2³¹": {N: k.N, E: 1<<31 + 1},
+		"even modulus":   {N: new(big.Int).Add(k.N, big.NewInt(1)), E: k.E},
+	} {
+		if stdVerify(&pub, &d, good) {
+			t.Fatalf("%s: crypto/rsa verifies; the case is not what it claims", name)
+		}
+		if newPubKey(&pub).verify(&d, good) {
+			t.Errorf("%s: verifies, crypto/rsa refuses", name)
+		}
+	}
+}
+
+// TestVerifyBytesThroughTheCache: an address's second verification uses
+// the cached key and its kept modulus, and still refuses a bad signature.
+func TestVerifyBytesThroughTheCache(t *testing.T) {
+	msg := []byte("cached")
+	sig, err := SignBytes(key(2), msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if err := VerifyBytes(addr(2), msg, sig); err != nil {
+			t.Fatalf("try %d: %v", i, err)
+		}
+		if err := VerifyBytes(addr(3), msg, sig); err != ErrBadSignature {
+			t.Fatalf("try %d, other key: %v, want ErrBadSignature", i, err)
+		}
+		if err := VerifyBytes(addr(2), []byte("other"), sig); err != ErrBadSignature {
+			t.Fatalf("try %d, other message: %v, want ErrBadSignature", i, err)
+		}
+	}
+	k, ok := cachedKey(addr(2))
+	if !ok || k.mod.Load() == nil {
+		t.Fatal("the key is not cached with its modulus")
+	}
+}
+
+// TestKeyCacheGenerations: filling the cache many times over keeps a key
+// in use, and forgets the rest without emptying at once.
+func TestKeyCacheGenerations(t *testing.T) {
+	hot := addr(4)
+	if _, err := parseKey(hot); err != nil {
+		t.Fatal(err)
+	}
+	k := newPubKey(&key(5).PublicKey)
+	for i := range 3 * keyCacheGeneration {
+		cacheKey(Address(fmtIndex(i)), k)
+		if i%1000 == 0 {
+			if _, ok := cachedKey(hot); !ok {
+				t.Fatalf("the key in use was dropped after %d others", i)
+			}
+		}
+	}
+	keyCache.RLock()
+	n := len(keyCache.cur) + len(keyCache.old)
+	keyCache.RUnlock()
+	if n > 2*keyCacheGeneration {
+		t.Fatalf("the cache holds %d keys, more than two generations", n)
+	}
+	if _, ok := cachedKey(Address(fmtIndex(0))); ok {
+		t.Fatal("a key not used for three generations is still cached")
+	}
+}
+
+func fmtIndex(i int) string { return "test-" + big.NewInt(int64(i)).String() }
+
+// FuzzVerifyMatchesStdlib: for any signature bytes and digest, the kept-
+// modulus verification and crypto/rsa agree (the example key; its seed
+// corpus holds a real signature and forgeries of it).
+func FuzzVerifyMatchesStdlib(f *testing.F) {
+	k := exampleKey(f)
+	d := sha256.Sum256([]byte("pycotr verify"))
+	for _, sig := range verifyCases(k, d) {
+		f.Add(sig, d[:])
+	}
+	pk := newPubKey(&k.PublicKey)
+	f.Fuzz(func(t *testing.T, sig, digest []byte) {
+		var d [32]byte
+		copy(d[:], digest)
+		if got, want := pk.verify(&d, sig), stdVerify(&k.PublicKey, &d, sig); got != want {
+			t.Fatalf("verify = %v, crypto/rsa says %v", got, want)
+		}
+	})
+}
+
+// BenchmarkVerify2048 compares one RSA-2048 verification with the kept
+// modulus and with crypto/rsa, which prepares the modulus on every call.
+func BenchmarkVerify2048(b *testing.B) {
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		b.Fatal(err)
+	}
+	d := sha256.Sum256([]byte("pycotr verify"))
+	sig, err := rsa.SignPKCS1v15(nil, k, crypto.SHA256, d[:])
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("kept-modulus", func(b *testing.B) {
+		pk := newPubKey(&k.PublicKey)
+		for b.Loop() {
+			if !pk.verify(&d, sig) {
+				b.Fatal("refused")
+			}
+		}
+	})
+	b.Run("crypto-rsa", func(b *testing.B) {
+		for b.Loop() {
+			if !stdVerify(&k.PublicKey, &d, sig) {
+				b.Fatal("refused")
+			}
+		}
+	})
+}
