@@ -2,6 +2,8 @@ package chain
 
 import (
 	"bytes"
+	"crypto"
+	"crypto/fips140"
 	"crypto/rsa"
 	"sync/atomic"
 
@@ -19,8 +21,13 @@ import (
 // uses: filippo.io/bigmod is the exported copy of its bigmod package. The
 // steps are crypto/rsa's (RFC 8017 §8.2.2): the signature is as long as the
 // modulus and below it, m = s^e mod n, and m is, byte for byte, the one
-// encoding a SHA-256 signature may have. TestVerifyMatchesStdlib and
-// FuzzVerifyMatchesStdlib hold the two to the same answer.
+// encoding a SHA-256 signature may have. TestVerifyMatchesStdlib,
+// FuzzVerifyMatchesStdlib and FuzzVerifyEncodings hold the two to the same
+// answer.
+//
+// In FIPS 140-3 mode (GODEBUG=fips140=on or only) the chain verifies with
+// crypto/rsa itself, so that only the validated module's code is used and
+// its stricter key rules (fips140=only) apply.
 type pubKey struct {
 	pub *rsa.PublicKey
 	// usable is whether crypto/rsa would verify with this key at all: an
@@ -57,6 +64,9 @@ var sha256DigestInfo = []byte{0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x
 // verify reports whether sig is k's RSASSA-PKCS1-v1_5 signature of the
 // SHA-256 digest d.
 func (k *pubKey) verify(d *[32]byte, sig []byte) bool {
+	if fips140.Enabled() {
+		return rsa.VerifyPKCS1v15(k.pub, crypto.SHA256, d[:], sig) == nil
+	}
 	if !k.usable {
 		return false
 	}

@@ -94,19 +94,46 @@ func verifyCases(k *rsa.PrivateKey, d [32]byte) map[string][]byte {
 	}
 }
 
+// makeKey builds an RSA key of exactly bits bits with public exponent e,
+// which rsa.GenerateKey (always 65537) cannot.
+func makeKey(t testing.TB, bits int, e int) *rsa.PrivateKey {
+	t.Helper()
+	E := big.NewInt(int64(e))
+	one := big.NewInt(1)
+	for {
+		p, err := rand.Prime(rand.Reader, (bits+1)/2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q, err := rand.Prime(rand.Reader, bits/2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := new(big.Int).Mul(p, q)
+		pm, qm := new(big.Int).Sub(p, one), new(big.Int).Sub(q, one)
+		phi := new(big.Int).Mul(pm, qm)
+		d := new(big.Int).ModInverse(E, phi)
+		if n.BitLen() != bits || p.Cmp(q) == 0 || d == nil {
+			continue
+		}
+		k := &rsa.PrivateKey{PublicKey: rsa.PublicKey{N: n, E: e}, D: d, Primes: []*big.Int{p, q}}
+		k.Precompute()
+		return k
+	}
+}
+
 // TestVerifyMatchesStdlib: the kept-modulus verification gives crypto/rsa's
 // answer for real signatures, forgeries of every part of the encoding, and
 // keys crypto/rsa refuses to verify with.
 func TestVerifyMatchesStdlib(t *testing.T) {
-	odd, err := rsa.GenerateKey(rand.Reader, 1031) // a modulus of odd bit length
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys := map[string]*rsa.PrivateKey{"1024": key(0), "1031": odd, "example": exampleKey(t)}
-	if testing.Short() {
-		delete(keys, "1031")
-	} else if keys["2048"], err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
-		t.Fatal(err)
+	keys := map[string]*rsa.PrivateKey{
+		"1024":              key(0),
+		"example":           exampleKey(t),
+		"1031 (odd length)": makeKey(t, 1031, 65537),
+		"2048":              makeKey(t, 2048, 65537),
+		"4096 (more limbs)": makeKey(t, 4096, 65537),
+		"e = 3":             makeKey(t, 1024, 3),
+		"e = 2³¹ − 1":       makeKey(t, 1024, 1<<31-1),
 	}
 	d := sha256.Sum256([]byte("pycotr verify"))
 	for name, k := range keys {
@@ -126,6 +153,7 @@ func TestVerifyMatchesStdlib(t *testing.T) {
 	good, _ := rsa.SignPKCS1v15(nil, k, crypto.SHA256, d[:])
 	for name, pub := range map[string]rsa.PublicKey{
 		"exponent 1":     {N: k.N, E: 1},
+		"exponent 2":     {N: k.N, E: 2},
 		"even exponent":  {N: k.N, E: 65536},
 		"exponent ≥ 2³¹": {N: k.N, E: 1<<31 + 1},
 		"even modulus":   {N: new(big.Int).Add(k.N, big.NewInt(1)), E: k.E},
@@ -167,16 +195,26 @@ func TestVerifyBytesThroughTheCache(t *testing.T) {
 // TestKeyCacheGenerations: filling the cache many times over keeps a key
 // in use, and forgets the rest without emptying at once.
 func TestKeyCacheGenerations(t *testing.T) {
+	keyCache.Lock()
+	cur, old := keyCache.cur, keyCache.old
+	keyCache.cur, keyCache.old = nil, nil
+	keyCache.Unlock()
+	t.Cleanup(func() { // the fake entries below must not reach other tests
+		keyCache.Lock()
+		keyCache.cur, keyCache.old = cur, old
+		keyCache.Unlock()
+	})
 	hot := addr(4)
-	if _, err := parseKey(hot); err != nil {
+	want, err := parseKey(hot)
+	if err != nil {
 		t.Fatal(err)
 	}
 	k := newPubKey(&key(5).PublicKey)
 	for i := range 3 * keyCacheGeneration {
 		cacheKey(Address(fmtIndex(i)), k)
 		if i%1000 == 0 {
-			if _, ok := cachedKey(hot); !ok {
-				t.Fatalf("the key in use was dropped after %d others", i)
+			if got, ok := cachedKey(hot); !ok || got != want || !got.pub.Equal(&key(4).PublicKey) {
+				t.Fatalf("the key in use was dropped or changed after %d others", i)
 			}
 		}
 	}
@@ -188,6 +226,30 @@ func TestKeyCacheGenerations(t *testing.T) {
 	}
 	if _, ok := cachedKey(Address(fmtIndex(0))); ok {
 		t.Fatal("a key not used for three generations is still cached")
+	}
+}
+
+// TestVerifyFirstUseConcurrent: goroutines verifying with a key whose
+// modulus is not prepared yet all get the right answer (run with -race).
+func TestVerifyFirstUseConcurrent(t *testing.T) {
+	k := key(6)
+	d := sha256.Sum256([]byte("at once"))
+	sig, err := rsa.SignPKCS1v15(nil, k, crypto.SHA256, d[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	pk := newPubKey(&k.PublicKey)
+	results := make(chan bool, 8)
+	for range 8 {
+		go func() { results <- pk.verify(&d, sig) }()
+	}
+	for range 8 {
+		if !<-results {
+			t.Fatal("a concurrent first verification refused a good signature")
+		}
+	}
+	if !pk.verify(&d, sig) || pk.verify(&d, sig[1:]) {
+		t.Fatal("wrong answer after the concurrent first use")
 	}
 }
 
@@ -237,6 +299,43 @@ func BenchmarkVerify2048(b *testing.B) {
 			if !stdVerify(&k.PublicKey, &d, sig) {
 				b.Fatal("refused")
 			}
+		}
+	})
+}
+
+// FuzzVerifyEncodings fuzzes what a signature decodes to, not the
+// signature: any k-byte encoding below the example key's modulus is made
+// into the signature that yields it, and both verifications must agree. A
+// random signature almost never decodes to 0x00 0x01…, so it is this target
+// that explores the edge between accepted and refused encodings; its seeds
+// are the right encoding and ways to get each part of it wrong.
+func FuzzVerifyEncodings(f *testing.F) {
+	k := exampleKey(f)
+	d := sha256.Sum256([]byte("pycotr verify"))
+	size := k.Size()
+	t := len(sha256DigestInfo) + len(d)
+	for _, mut := range []func(em []byte){
+		nil,
+		func(em []byte) { em[1] = 2 },
+		func(em []byte) { em[2] = 0 },
+		func(em []byte) { em[size-t-1] = 0xff },
+		func(em []byte) { em[size-t-2] = 0 },
+		func(em []byte) { em[size-t] ^= 0x20 },
+		func(em []byte) { em[size-1] ^= 1 },
+		func(em []byte) { copy(em[2:], em[size-t-1:]); clear(em[size-(size-t-3):]) },
+	} {
+		f.Add(encodeEM(size, d[:], mut))
+	}
+	pk := newPubKey(&k.PublicKey)
+	f.Fuzz(func(t *testing.T, in []byte) {
+		em := make([]byte, size)
+		copy(em[max(0, size-len(in)):], in[max(0, len(in)-size):])
+		if new(big.Int).SetBytes(em).Cmp(k.N) >= 0 {
+			return // no signature yields it
+		}
+		sig := rawSign(k, em)
+		if got, want := pk.verify(&d, sig), stdVerify(&k.PublicKey, &d, sig); got != want {
+			t.Fatalf("encoding %x: verify = %v, crypto/rsa says %v", em, got, want)
 		}
 	})
 }
