@@ -1,0 +1,56 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"sync/atomic"
+	"testing"
+)
+
+// The benchmark's client reuses its connection, follows a server that
+// closes it (Connection: close) by dialling again, and returns each
+// answer's status and body.
+func TestBenchClient(t *testing.T) {
+	var conns, reqs atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := reqs.Add(1)
+		body, _ := io.ReadAll(r.Body)
+		if n%3 == 0 {
+			w.Header().Set("Connection", "close")
+		}
+		if string(body) == "bad" {
+			http.Error(w, "refused", http.StatusBadRequest)
+			return
+		}
+		w.Write(append([]byte(r.Method+" "), body...))
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	c := newBenchClient()
+	defer c.Close()
+	ctx := context.Background()
+	for i := range 9 {
+		want := strconv.Itoa(i)
+		status, body, err := c.do(ctx, http.MethodPost, srv.URL+"/x", []byte(want))
+		if err != nil || status != http.StatusOK || string(body) != "POST "+want {
+			t.Fatalf("request %d: %d %q %v", i, status, body, err)
+		}
+	}
+	status, body, err := c.do(ctx, http.MethodGet, srv.URL+"/x", []byte("bad"))
+	if err != nil || status != http.StatusBadRequest || string(body) != "refused\n" {
+		t.Fatalf("refused request: %d %q %v", status, body, err)
+	}
+	// Every third answer closed its connection: 10 requests, 4 connections.
+	if n := conns.Load(); n != 4 {
+		t.Fatalf("%d connections for 10 requests, want 4 (reused, and redialled after each close)", n)
+	}
+}
