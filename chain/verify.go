@@ -15,7 +15,7 @@ import (
 // checks.
 //
 // crypto/rsa's VerifyPKCS1v15 prepares the modulus again on every call (its
-// Montgomery constants: about a third of an RSA-2048 verification) and
+// Montgomery constants: about a quarter of an RSA-2048 verification) and
 // offers no way to keep it. Wallets sign again and again, so the chain keeps
 // it, and verifies as crypto/rsa does, with the arithmetic crypto/rsa itself
 // uses: filippo.io/bigmod is the exported copy of its bigmod package. The
@@ -27,7 +27,10 @@ import (
 //
 // In FIPS 140-3 mode (GODEBUG=fips140=on or only) the chain verifies with
 // crypto/rsa itself, so that only the validated module's code is used and
-// its stricter key rules (fips140=only) apply.
+// its stricter key rules (fips140=only) apply; so it does for a key above
+// keptModulusMaxBits, whose prepared modulus is not worth its memory. A
+// BoringCrypto build (GOEXPERIMENT=boringcrypto) is not supported: there
+// crypto/rsa would use BoringSSL, and this code does not.
 type pubKey struct {
 	pub *rsa.PublicKey
 	// usable is whether crypto/rsa would verify with this key at all: an
@@ -37,6 +40,12 @@ type pubKey struct {
 	usable bool
 	mod    atomic.Pointer[bigmod.Modulus]
 }
+
+// keptModulusMaxBits bounds the keys whose prepared modulus is kept (two
+// numbers of the key's size): wallets are 2048-bit, and an address can
+// carry a key of up to about 16 000 bits within the size limit of a
+// transaction.
+const keptModulusMaxBits = 4096
 
 func newPubKey(pub *rsa.PublicKey) *pubKey {
 	return &pubKey{pub: pub, usable: pub.N.Bit(0) == 1 && pub.N.BitLen() >= MinKeyBits &&
@@ -64,7 +73,7 @@ var sha256DigestInfo = []byte{0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x
 // verify reports whether sig is k's RSASSA-PKCS1-v1_5 signature of the
 // SHA-256 digest d.
 func (k *pubKey) verify(d *[32]byte, sig []byte) bool {
-	if fips140.Enabled() {
+	if fips140.Enabled() || k.pub.N.BitLen() > keptModulusMaxBits {
 		return rsa.VerifyPKCS1v15(k.pub, crypto.SHA256, d[:], sig) == nil
 	}
 	if !k.usable {

@@ -7,6 +7,7 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"math/big"
+	"strconv"
 	"testing"
 )
 
@@ -35,6 +36,18 @@ func encodeEM(size int, d []byte, mut func(em []byte)) []byte {
 	if mut != nil {
 		mut(em)
 	}
+	return em
+}
+
+// shortPadding is the classic forgery of a lenient verifier: the
+// minimum padding (eight 0xff), the separator, DigestInfo and digest, and
+// then zeros up to the modulus' length instead of a longer padding.
+func shortPadding(size int, d []byte) []byte {
+	em := make([]byte, size)
+	em[1] = 1
+	copy(em[2:], bytes.Repeat([]byte{0xff}, 8))
+	copy(em[11:], sha256DigestInfo)
+	copy(em[11+len(sha256DigestInfo):], d)
 	return em
 }
 
@@ -84,7 +97,7 @@ func verifyCases(k *rsa.PrivateKey, d [32]byte) map[string][]byte {
 		"SHA-1 DigestInfo":     sha1Sig,
 		"block type 2":         rawSign(k, encodeEM(size, d[:], func(em []byte) { em[1] = 2 })),
 		"nonzero first byte":   rawSign(k, encodeEM(size, d[:], func(em []byte) { em[0] = 1 })), // may exceed n: refused either way
-		"short padding":        rawSign(k, append([]byte{0, 1, 0xff, 0}, encodeEM(size, d[:], nil)[size-t-3:]...)),
+		"short padding":        rawSign(k, shortPadding(size, d[:])),
 		"padding not all ff":   rawSign(k, encodeEM(size, d[:], func(em []byte) { em[5] = 0xfe })),
 		"no zero separator":    rawSign(k, encodeEM(size, d[:], func(em []byte) { em[size-t-1] = 0xff })),
 		"DigestInfo altered":   rawSign(k, encodeEM(size, d[:], func(em []byte) { em[size-t+3] ^= 1 })),
@@ -132,6 +145,7 @@ func TestVerifyMatchesStdlib(t *testing.T) {
 		"1031 (odd length)": makeKey(t, 1031, 65537),
 		"2048":              makeKey(t, 2048, 65537),
 		"4096 (more limbs)": makeKey(t, 4096, 65537),
+		"4104 (crypto/rsa)": makeKey(t, keptModulusMaxBits+8, 65537),
 		"e = 3":             makeKey(t, 1024, 3),
 		"e = 2³¹ − 1":       makeKey(t, 1024, 1<<31-1),
 	}
@@ -146,6 +160,9 @@ func TestVerifyMatchesStdlib(t *testing.T) {
 			if want != (cname == "good" || cname == "hand-built good") {
 				t.Errorf("key %s, %s: crypto/rsa says %v: the case is not what it claims", name, cname, want)
 			}
+		}
+		if kept := pk.mod.Load() != nil; kept != (k.N.BitLen() <= keptModulusMaxBits) {
+			t.Errorf("key %s: modulus kept = %v for a %d-bit key", name, kept, k.N.BitLen())
 		}
 	}
 	// Keys crypto/rsa will not verify with: the same signature, refused.
@@ -253,7 +270,7 @@ func TestVerifyFirstUseConcurrent(t *testing.T) {
 	}
 }
 
-func fmtIndex(i int) string { return "test-" + big.NewInt(int64(i)).String() }
+func fmtIndex(i int) string { return "test-" + strconv.Itoa(i) }
 
 // FuzzVerifyMatchesStdlib: for any signature bytes and digest, the kept-
 // modulus verification and crypto/rsa agree (the example key; its seed

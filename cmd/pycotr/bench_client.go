@@ -21,6 +21,10 @@ import (
 // between them and the caller: in the compat run that was 2.6 % of the
 // CPU, which the load generator takes from the nodes it measures (they
 // share the machine's cores). A client on another machine would take none.
+//
+// A benchClient belongs to one goroutine (it is not safe for concurrent
+// use), and unlike http.Transport it does not retry a request that a
+// reused connection fails: the benchmark counts that as an error.
 type benchClient struct {
 	conns map[string]*benchConn // by host:port
 }
@@ -45,7 +49,7 @@ func (bc *benchClient) do(ctx context.Context, method, url string, body []byte) 
 	if err != nil {
 		return 0, nil, err
 	}
-	status, msg, keep, err := c.roundTrip(req)
+	status, msg, keep, err := c.roundTrip(ctx, req)
 	if !keep || err != nil {
 		bc.drop(req.URL.Host)
 	}
@@ -84,10 +88,17 @@ func (bc *benchClient) Close() {
 
 // roundTrip sends req and reads its response; keep is whether the
 // connection can carry the next request.
-func (c *benchConn) roundTrip(req *http.Request) (status int, msg []byte, keep bool, err error) {
+// A cancelled ctx ends a request in flight.
+func (c *benchConn) roundTrip(ctx context.Context, req *http.Request) (status int, msg []byte, keep bool, err error) {
 	if err := c.c.SetDeadline(time.Now().Add(time.Minute)); err != nil {
 		return 0, nil, false, err
 	}
+	stop := context.AfterFunc(ctx, func() { c.c.SetDeadline(time.Unix(1, 0)) })
+	defer func() {
+		if !stop() && ctx.Err() != nil {
+			status, msg, keep, err = 0, nil, false, ctx.Err()
+		}
+	}()
 	if err := req.Write(c.bw); err != nil {
 		return 0, nil, false, err
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -16,7 +17,13 @@ import (
 // answer's status and body.
 func TestBenchClient(t *testing.T) {
 	var conns, reqs atomic.Int64
+	arrived, release := make(chan struct{}), make(chan struct{})
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/slow" {
+			close(arrived)
+			<-release
+			return
+		}
 		n := reqs.Add(1)
 		body, _ := io.ReadAll(r.Body)
 		if n%3 == 0 {
@@ -35,6 +42,7 @@ func TestBenchClient(t *testing.T) {
 	}
 	srv.Start()
 	defer srv.Close()
+	defer close(release)
 	c := newBenchClient()
 	defer c.Close()
 	ctx := context.Background()
@@ -52,5 +60,16 @@ func TestBenchClient(t *testing.T) {
 	// Every third answer closed its connection: 10 requests, 4 connections.
 	if n := conns.Load(); n != 4 {
 		t.Fatalf("%d connections for 10 requests, want 4 (reused, and redialled after each close)", n)
+	}
+
+	// A cancelled context ends a request the server has not answered.
+	cctx, cancel := context.WithCancel(ctx)
+	go func() { <-arrived; cancel() }()
+	if _, _, err := c.do(cctx, http.MethodPost, srv.URL+"/slow", nil); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled request: %v, want context.Canceled", err)
+	}
+	// and the client goes on, on a new connection.
+	if status, _, err := c.do(ctx, http.MethodPost, srv.URL+"/x", []byte("after")); err != nil || status != http.StatusOK {
+		t.Fatalf("after the cancelled request: %d %v", status, err)
 	}
 }
