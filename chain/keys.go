@@ -9,7 +9,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
-	"sync"
 )
 
 // Address is a wallet's public name: the lowercase hex of its RSA public key
@@ -63,40 +62,16 @@ func ParsePrivateKey(s string) (*rsa.PrivateKey, error) {
 }
 
 // keyCache remembers parsed public keys: parsing DER costs more than an
-// RSA verification, and the same wallets sign again and again. It holds two
-// generations of keyCacheGeneration addresses: when the current one fills
-// it becomes the old one, and a key found in the old one moves back, so a
-// busy wallet stays parsed however many others pass through.
-var keyCache struct {
-	sync.RWMutex
-	cur, old map[Address]*pubKey
-}
+// RSA verification, and the same wallets sign again and again. Two
+// generations of keyCacheGeneration addresses: a busy wallet stays parsed
+// however many others pass through.
+var keyCache generations[Address, *pubKey]
 
 const keyCacheGeneration = 1 << 15
 
-func cachedKey(a Address) (*pubKey, bool) {
-	keyCache.RLock()
-	k, ok := keyCache.cur[a]
-	old := false
-	if !ok {
-		k, ok = keyCache.old[a]
-		old = ok
-	}
-	keyCache.RUnlock()
-	if old {
-		cacheKey(a, k)
-	}
-	return k, ok
-}
+func cachedKey(a Address) (*pubKey, bool) { return keyCache.get(a, keyCacheGeneration) }
 
-func cacheKey(a Address, k *pubKey) {
-	keyCache.Lock()
-	defer keyCache.Unlock()
-	if keyCache.cur == nil || len(keyCache.cur) >= keyCacheGeneration {
-		keyCache.old, keyCache.cur = keyCache.cur, make(map[Address]*pubKey)
-	}
-	keyCache.cur[a] = k
-}
+func cacheKey(a Address, k *pubKey) { keyCache.put(a, k, keyCacheGeneration) }
 
 // ParseAddress checks an address and returns its public key.
 func ParseAddress(a Address) (*rsa.PublicKey, error) {

@@ -1,7 +1,5 @@
 package chain
 
-import "sync"
-
 // sigCache remembers the transactions whose signature a chain verified
 // when they entered its mempool. A block's transactions were nearly all
 // verified then, and verifying them again when the block arrives (or when
@@ -13,8 +11,7 @@ import "sync"
 // It is kept per chain, not per process, so that nodes sharing a process
 // (`pycotr up`, the tests, the benchmark) each verify for themselves.
 type sigCache struct {
-	mu       sync.Mutex
-	cur, old map[Hash]struct{} // two generations: a full one becomes old
+	g generations[Hash, struct{}]
 }
 
 // sigCacheGeneration bounds each generation: at most twice this many
@@ -22,20 +19,8 @@ type sigCache struct {
 const sigCacheGeneration = 1 << 16
 
 func (s *sigCache) has(h Hash) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.cur[h]; ok {
-		return true
-	}
-	_, ok := s.old[h]
+	_, ok := s.g.get(h, sigCacheGeneration)
 	return ok
 }
 
-func (s *sigCache) add(h Hash) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.cur) >= sigCacheGeneration || s.cur == nil {
-		s.old, s.cur = s.cur, make(map[Hash]struct{})
-	}
-	s.cur[h] = struct{}{}
-}
+func (s *sigCache) add(h Hash) { s.g.put(h, struct{}{}, sigCacheGeneration) }

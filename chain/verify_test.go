@@ -212,14 +212,14 @@ func TestVerifyBytesThroughTheCache(t *testing.T) {
 // TestKeyCacheGenerations: filling the cache many times over keeps a key
 // in use, and forgets the rest without emptying at once.
 func TestKeyCacheGenerations(t *testing.T) {
-	keyCache.Lock()
+	keyCache.mu.Lock()
 	cur, old := keyCache.cur, keyCache.old
 	keyCache.cur, keyCache.old = nil, nil
-	keyCache.Unlock()
+	keyCache.mu.Unlock()
 	t.Cleanup(func() { // the fake entries below must not reach other tests
-		keyCache.Lock()
+		keyCache.mu.Lock()
 		keyCache.cur, keyCache.old = cur, old
-		keyCache.Unlock()
+		keyCache.mu.Unlock()
 	})
 	hot := addr(4)
 	want, err := parseKey(hot)
@@ -235,9 +235,9 @@ func TestKeyCacheGenerations(t *testing.T) {
 			}
 		}
 	}
-	keyCache.RLock()
+	keyCache.mu.RLock()
 	n := len(keyCache.cur) + len(keyCache.old)
-	keyCache.RUnlock()
+	keyCache.mu.RUnlock()
 	if n > 2*keyCacheGeneration {
 		t.Fatalf("the cache holds %d keys, more than two generations", n)
 	}
