@@ -53,7 +53,7 @@ func protocolExample(t *testing.T) []exampleValue {
 	sb := mintTx.SigningBytes()
 	sbSum := sha256.Sum256(sb)
 	reward := Tx{Type: TxReward, ID: "7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", To: a, Amount: 11}
-	prev, err := ParseHash("000069cf0c52b4f452c6e1f23cff4a35a0a5173855151526556a835b8fea341a")
+	prev, err := ParseHash("000099b2b1e6a7fbaa511ae403e64adfb0ddf128254f19cac730cf031378e3d7")
 	if err != nil {
 		t.Fatal(err)
 	}

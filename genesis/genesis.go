@@ -6,7 +6,6 @@ package genesis
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	_ "embed"
 	"encoding/json"
 	"errors"
@@ -107,10 +106,6 @@ func Load(path string) (*File, error) {
 	return f, nil
 }
 
-// MessageRoot is the genesis block's merkle root: the genesis block holds
-// no transactions, its root commits to the network's genesis message.
-func MessageRoot(msg string) chain.Hash { return sha256.Sum256([]byte(msg)) }
-
 // Parse decodes and checks a genesis file strictly.
 func Parse(data []byte) (*File, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
@@ -140,14 +135,17 @@ func (f *File) Check() error {
 		return fmt.Errorf("params: %w", p.Retarget.Check())
 	case p.MaxBlockTxs < 1 || p.MaxBlockBytes < chain.HeaderSize || p.MaxTxBytes < 1 || p.MaxFutureMillis < 0:
 		return fmt.Errorf("params: block limits out of range")
-	case h.Height != 0 || !h.PrevHash.IsZero() || len(f.Block.Txs) != 0:
-		return fmt.Errorf("genesis block must be at height 0, with a zero previous hash and no transactions")
+	case h.Height != 0 || !h.PrevHash.IsZero():
+		return fmt.Errorf("genesis block must be at height 0, with a zero previous hash")
+	case len(f.Block.Txs) != 1 || !isGenesisTx(&f.Block.Txs[0], p):
+		return fmt.Errorf("genesis block must hold exactly the genesis transaction (a reward of 0 to the network address, id %s)",
+			TxID(p.GenesisMessage))
 	case h.Version != chain.BlockVersion:
 		return fmt.Errorf("genesis block version %d", h.Version)
 	case h.Bits != p.Bits:
 		return fmt.Errorf("genesis bits %d differ from params %d", h.Bits, p.Bits)
-	case h.MerkleRoot != MessageRoot(p.GenesisMessage):
-		return fmt.Errorf("genesis merkle root does not commit to the genesis message")
+	case h.MerkleRoot != f.Block.ComputeMerkleRoot():
+		return fmt.Errorf("genesis merkle root does not commit to the genesis transaction")
 	case f.Block.Hash() != f.Hash:
 		return fmt.Errorf("genesis hash %s does not match its header (%s)", f.Hash.Short(), f.Block.Hash().Short())
 	case !chain.MeetsBits(f.Hash, h.Bits):
@@ -156,13 +154,16 @@ func (f *File) Check() error {
 	return nil
 }
 
+// isGenesisTx reports whether tx is exactly the genesis transaction of p.
+func isGenesisTx(tx *chain.Tx, p *chain.Params) bool {
+	want := Tx(*p)
+	return tx.Hash() == want.Hash()
+}
+
 // Generate builds a genesis file for params at time t, solving the
 // proof-of-work from nonce 0 (so the result is deterministic).
 func Generate(ctx context.Context, p chain.Params, t time.Time) (*File, error) {
-	b := chain.Block{Txs: []chain.Tx{}, Header: chain.Header{
-		Version: chain.BlockVersion, MerkleRoot: MessageRoot(p.GenesisMessage),
-		Timestamp: t.UnixMilli(), Bits: p.Bits,
-	}}
+	b := unsolvedBlock(p, t)
 	var m chain.Miner
 	h, err := m.Solve(ctx, b.Header)
 	if err != nil {

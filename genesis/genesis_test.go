@@ -53,7 +53,8 @@ func TestGenerateIsDeterministic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a.Hash != b.Hash || a.Block.Header.MerkleRoot != MessageRoot("hello") {
+	if a.Hash != b.Hash || len(a.Block.Txs) != 1 || a.Block.Txs[0].ID != TxID("hello") ||
+		a.Block.Header.MerkleRoot != a.Block.ComputeMerkleRoot() {
 		t.Fatal("not deterministic")
 	}
 	data, err := a.Marshal()
@@ -93,9 +94,12 @@ func TestParseRejects(t *testing.T) {
 		"zero reward":      func(s string) string { return strings.Replace(s, `"reward": 10`, `"reward": 0`, 1) },
 		"empty network":    func(s string) string { return strings.Replace(s, `"network": "pycotr"`, `"network": ""`, 1) },
 		"no block txs":     func(s string) string { return strings.Replace(s, `"max_block_txs": 2000`, `"max_block_txs": 0`, 1) },
-		"with a tx": func(s string) string {
-			return strings.Replace(s, `"transactions": []`, `"transactions": [{"type":"reward","id":"x","to":"","amount":1,"fee":0}]`, 1)
+		"no tx": func(s string) string {
+			return s[:strings.Index(s, `"transactions": [`)] + `"transactions": []}, "hash": "` + s[strings.Index(s, `"hash": "`)+9:]
 		},
+		"genesis tx mints": func(s string) string { return strings.Replace(s, `"amount": 0,`, `"amount": 10,`, 1) },
+		"genesis tx id":    func(s string) string { return strings.Replace(s, `"id": "2`, `"id": "3`, 1) },
+		"genesis tx to":    func(s string) string { return strings.Replace(s, `"to": "308`, `"to": "309`, 1) },
 	}
 	for name, edit := range edits {
 		data := edit(good)
@@ -108,5 +112,77 @@ func TestParseRejects(t *testing.T) {
 	}
 	if _, err := Parse([]byte(good)); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestGenesisTransaction: block 0 holds the original's genesis transaction,
+// a reward of 0 (it mints nothing) to an address made from the genesis
+// message, in every profile, and a chain built from it lists that address
+// as a wallet with balance 0 and keeps the ledger invariant.
+func TestGenesisTransaction(t *testing.T) {
+	for _, pr := range Profiles {
+		t.Run(pr.Name, func(t *testing.T) {
+			f, err := Parse(pr.data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := f.Params
+			if len(f.Block.Txs) != 1 {
+				t.Fatalf("genesis holds %d transactions, want 1", len(f.Block.Txs))
+			}
+			tx := f.Block.Txs[0]
+			if tx.Type != chain.TxReward || tx.Amount != 0 || tx.Fee != 0 || tx.From != "" || tx.Signature != "" ||
+				tx.To != NetworkAddress(p.GenesisMessage) || tx.ID != TxID(p.GenesisMessage) {
+				t.Fatalf("genesis tx = %+v", tx)
+			}
+			pub, err := chain.ParseAddress(tx.To)
+			if err != nil {
+				t.Fatalf("network address does not parse: %v", err)
+			}
+			if pub.N.BitLen() != 2048 || pub.E != 65537 {
+				t.Fatalf("network address: %d bits, e = %d", pub.N.BitLen(), pub.E)
+			}
+			c, err := f.NewChain(chain.Config{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := c.Recipients(); len(got) != 1 || got[0] != tx.To {
+				t.Fatalf("recipients of a fresh chain = %v, want the network address", got)
+			}
+			if c.Balance(tx.To) != 0 {
+				t.Fatalf("network address balance = %d", c.Balance(tx.To))
+			}
+			if err := c.CheckInvariant(); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	if NetworkAddress("a") == NetworkAddress("b") || TxID("a") == TxID("b") {
+		t.Fatal("the genesis transaction does not depend on the message")
+	}
+}
+
+// TestProtocolExampleBuildsOnGenesis: the worked example of block 1 in
+// docs/PROTOCOL.md §5.3 (checked byte for byte by chain's
+// TestProtocolExample) is built on the default network's genesis hash, so it
+// must name the current one.
+func TestProtocolExampleBuildsOnGenesis(t *testing.T) {
+	f, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := os.ReadFile("../docs/PROTOCOL.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(doc, []byte(f.Hash.String())) {
+		t.Fatalf("docs/PROTOCOL.md §5.3 does not build on the default genesis hash %s; update it and chain/protocol_test.go", f.Hash)
+	}
+	test, err := os.ReadFile("../chain/protocol_test.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(test, []byte(f.Hash.String())) {
+		t.Fatalf("chain/protocol_test.go does not build on the default genesis hash %s", f.Hash)
 	}
 }

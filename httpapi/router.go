@@ -3,6 +3,7 @@ package httpapi
 import (
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -73,7 +74,7 @@ func newRouter(cfg Config) *chi.Mux {
 
 	r := chi.NewRouter()
 	a.mux = r
-	r.Use(middleware.RequestID, echoRequestID, a.accessLog, a.recoverer, a.cors, a.limitBody)
+	r.Use(middleware.RequestID, echoRequestID, a.accessLog, a.recoverer, a.cors, a.limitBody, headAsGet)
 	r.NotFound(a.notFound)
 	r.MethodNotAllowed(a.methodNotAllowed)
 
@@ -83,29 +84,58 @@ func newRouter(cfg Config) *chi.Mux {
 	r.Get("/healthz", a.healthz)
 	r.Get("/readyz", a.readyz)
 	web := WebHandler() // the dashboard (web.go)
-	for _, m := range []string{http.MethodGet, http.MethodHead} {
-		r.Method(m, "/", web)
-		r.Method(m, "/assets/*", web)
-	}
+	r.Method(http.MethodGet, "/", web)
+	r.Method(http.MethodGet, "/assets/*", web)
 	return r
+}
+
+// headAsGet routes HEAD as GET on every route, as Flask does: net/http
+// sends the GET handler's status and headers and drops its body. (chi's
+// middleware.GetHead does this only where no route takes every method, so
+// it misses the root of a mounted router such as /api/v1/.) OPTIONS is
+// answered in methodNotAllowed, after the CORS preflight.
+func headAsGet(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodHead {
+			if rctx := chi.RouteContext(r.Context()); rctx != nil {
+				rctx.RouteMethod = http.MethodGet
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 func (a *api) notFound(w http.ResponseWriter, r *http.Request) {
 	a.writeError(w, r, notFound("no route %s %s", r.Method, r.URL.Path))
 }
 
-// methodNotAllowed answers 405 with the Allow header listing the methods
-// the path does take.
+// methodNotAllowed answers a method the path does not take. OPTIONS, which
+// every route takes as Flask's do, is 200 with the Allow header and no
+// body; anything else is 405 with the same Allow header.
 func (a *api) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
-	var allowed []string
-	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodPatch} {
-		if a.mux.Match(chi.NewRouteContext(), m, r.URL.Path) {
-			allowed = append(allowed, m)
-		}
-	}
-	for _, m := range allowed {
-		w.Header().Add("Allow", m)
+	allowed := a.allowedMethods(r.URL.Path)
+	w.Header().Set("Allow", strings.Join(allowed, ", "))
+	if r.Method == http.MethodOptions {
+		w.Header().Set("Content-Length", "0")
+		w.WriteHeader(http.StatusOK)
+		return
 	}
 	a.writeError(w, r, newError(http.StatusMethodNotAllowed, codeMethodNotAllowed,
 		"%s not allowed on %s (allowed: %v)", r.Method, r.URL.Path, allowed))
+}
+
+// allowedMethods lists the methods a path takes: its routes' methods, HEAD
+// wherever GET is, and OPTIONS.
+func (a *api) allowedMethods(path string) []string {
+	var allowed []string
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodPatch} {
+		route := m
+		if m == http.MethodHead {
+			route = http.MethodGet // GetHead serves HEAD with the GET route
+		}
+		if a.mux.Match(chi.NewRouteContext(), route, path) {
+			allowed = append(allowed, m)
+		}
+	}
+	return append(allowed, http.MethodOptions)
 }

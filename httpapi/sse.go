@@ -22,16 +22,22 @@ const subscriberBuffer = 64
 // EventSource reconnects. Each write has its own deadline, so a client
 // that stops reading is disconnected, and the server's read and write
 // timeouts, meant for ordinary requests, are lifted for the stream.
+//
+// A HEAD request gets the stream's status and headers and ends at once: it
+// neither subscribes nor holds the connection.
 func (a *api) events(w http.ResponseWriter, r *http.Request) {
-	rc := http.NewResponseController(w)
-	_ = rc.SetReadDeadline(time.Time{}) // the body is read; do not cut the stream at ReadTimeout
-	ch, unsubscribe := a.node.Subscribe(subscriberBuffer)
-	defer unsubscribe()
-
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Accel-Buffering", "no")
+	if r.Method == http.MethodHead {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Time{}) // the body is read; do not cut the stream at ReadTimeout
+	ch, unsubscribe := a.node.Subscribe(subscriberBuffer)
+	defer unsubscribe()
 	w.WriteHeader(http.StatusOK)
 
 	write := func(format string, args ...any) bool {

@@ -26,18 +26,11 @@ func main() {
 	p := chain.DefaultParams()
 	p.Bits = 28
 	p.Network = "pycotr-abort-test"
-	g := chain.Block{Txs: []chain.Tx{}, Header: chain.Header{Version: chain.BlockVersion,
-		MerkleRoot: genesis.MessageRoot(p.GenesisMessage), Timestamp: genesis.Timestamp.UnixMilli(), Bits: p.Bits}}
-	m := chain.Miner{Workers: -1}
-	h, err := m.Solve(ctx, g.Header)
+	f, err := genesis.Generate(ctx, p, genesis.Timestamp)
 	if err != nil {
 		log.Fatal(err)
 	}
-	g.Header = h
-	f := &genesis.File{Params: p, Block: g, Hash: g.Hash()}
-	if err := f.Check(); err != nil {
-		log.Fatal(err)
-	}
+	m := chain.Miner{Workers: -1}
 	data, err := f.Marshal()
 	if err != nil {
 		log.Fatal(err)
