@@ -6,6 +6,7 @@
 //	pycotr genesis   rewrite the genesis file
 //	pycotr wallet    make a key, sign a transfer
 //	pycotr probe     exit 0 when a URL answers 2xx (container health checks)
+//	pycotr bench     measure this machine (internal/bench)
 //
 // It parses configuration, starts and stops things, and nothing else.
 package main

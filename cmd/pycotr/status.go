@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pycotr/pycotr/events"
+	"github.com/pycotr/pycotr/internal/wait"
 )
 
 // runStatus asks the network over NATS (scatter-gather) and prints a table.
@@ -40,7 +41,7 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer bus.Close()
-	if !waitConnected(ctx, bus, 3*time.Second) {
+	if !wait.For(ctx, 3*time.Second, 20*time.Millisecond, bus.Connected) {
 		return fmt.Errorf("cannot reach NATS at %s", *natsURL)
 	}
 	for {
@@ -73,17 +74,6 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		case <-time.After(time.Second):
 		}
 	}
-}
-
-func waitConnected(ctx context.Context, bus *events.Bus, within time.Duration) bool {
-	deadline := time.Now().Add(within)
-	for !bus.Connected() {
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			return false
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return true
 }
 
 func printStatus(w io.Writer, states []events.NodeState) {

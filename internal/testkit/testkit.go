@@ -1,29 +1,28 @@
 // Package testkit holds the helpers Pycotr's tests share: waiting on a
 // condition or a channel with a deadline (never a fixed sleep), checking
 // that no goroutine outlives a test, and a pool of RSA keys made once per
-// test binary. It imports only the standard library, so any package's
-// tests may use it.
+// test binary. It imports only the standard library and internal/wait, so
+// any package's tests may use it.
 package testkit
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"runtime"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/pycotr/pycotr/internal/wait"
 )
 
 // Eventually polls cond until it holds, failing the test with what if the
 // deadline passes first.
 func Eventually(t testing.TB, within time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("not within %s: %s", within, what)
-		}
-		time.Sleep(5 * time.Millisecond)
+	if !wait.For(context.Background(), within, 5*time.Millisecond, cond) {
+		t.Fatalf("not within %s: %s", within, what)
 	}
 }
 

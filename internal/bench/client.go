@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"bufio"
@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-// benchClient is one load-generator client: a keep-alive HTTP/1.1
+// client is one load-generator client: a keep-alive HTTP/1.1
 // connection per server, each request written and its response read on the
 // caller's goroutine with net/http's own Request.Write and ReadResponse.
 //
@@ -22,24 +22,24 @@ import (
 // CPU, which the load generator takes from the nodes it measures (they
 // share the machine's cores). A client on another machine would take none.
 //
-// A benchClient belongs to one goroutine (it is not safe for concurrent
+// A client belongs to one goroutine (it is not safe for concurrent
 // use), and unlike http.Transport it does not retry a request that a
 // reused connection fails: the benchmark counts that as an error.
-type benchClient struct {
-	conns map[string]*benchConn // by host:port
+type client struct {
+	conns map[string]*clientConn // by host:port
 }
 
-type benchConn struct {
+type clientConn struct {
 	c  net.Conn
 	br *bufio.Reader
 	bw *bufio.Writer
 }
 
-func newBenchClient() *benchClient { return &benchClient{conns: map[string]*benchConn{}} }
+func newClient() *client { return &client{conns: map[string]*clientConn{}} }
 
 // do sends method url with body (JSON) and returns the response's status
 // and body.
-func (bc *benchClient) do(ctx context.Context, method, url string, body []byte) (int, []byte, error) {
+func (bc *client) do(ctx context.Context, method, url string, body []byte) (int, []byte, error) {
 	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
 	if err != nil {
 		return 0, nil, err
@@ -59,7 +59,7 @@ func (bc *benchClient) do(ctx context.Context, method, url string, body []byte) 
 	return status, msg, nil
 }
 
-func (bc *benchClient) conn(host string) (*benchConn, error) {
+func (bc *client) conn(host string) (*clientConn, error) {
 	if c := bc.conns[host]; c != nil {
 		return c, nil
 	}
@@ -67,12 +67,12 @@ func (bc *benchClient) conn(host string) (*benchConn, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &benchConn{c: nc, br: bufio.NewReader(nc), bw: bufio.NewWriter(nc)}
+	c := &clientConn{c: nc, br: bufio.NewReader(nc), bw: bufio.NewWriter(nc)}
 	bc.conns[host] = c
 	return c, nil
 }
 
-func (bc *benchClient) drop(host string) {
+func (bc *client) drop(host string) {
 	if c := bc.conns[host]; c != nil {
 		c.c.Close()
 		delete(bc.conns, host)
@@ -80,7 +80,7 @@ func (bc *benchClient) drop(host string) {
 }
 
 // Close closes every connection.
-func (bc *benchClient) Close() {
+func (bc *client) Close() {
 	for host := range bc.conns {
 		bc.drop(host)
 	}
@@ -89,7 +89,7 @@ func (bc *benchClient) Close() {
 // roundTrip sends req and reads its response; keep is whether the
 // connection can carry the next request.
 // A cancelled ctx ends a request in flight.
-func (c *benchConn) roundTrip(ctx context.Context, req *http.Request) (status int, msg []byte, keep bool, err error) {
+func (c *clientConn) roundTrip(ctx context.Context, req *http.Request) (status int, msg []byte, keep bool, err error) {
 	if err := c.c.SetDeadline(time.Now().Add(time.Minute)); err != nil {
 		return 0, nil, false, err
 	}

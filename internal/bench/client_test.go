@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"context"
@@ -43,7 +43,7 @@ func TestBenchClient(t *testing.T) {
 	srv.Start()
 	defer srv.Close()
 	defer close(release)
-	c := newBenchClient()
+	c := newClient()
 	defer c.Close()
 	ctx := context.Background()
 	for i := range 9 {

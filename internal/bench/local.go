@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"context"
@@ -15,6 +15,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/pycotr/pycotr/chain"
 	"github.com/pycotr/pycotr/services"
@@ -62,7 +64,7 @@ func powRate(ctx context.Context, d time.Duration, workers int) float64 {
 	return float64(m.Hashes()) / time.Since(start).Seconds()
 }
 
-func (b *bench) pow(ctx context.Context) error {
+func (b *runner) pow(ctx context.Context) error {
 	d := time.Duration(b.sz.powSeconds * float64(time.Second))
 	cores := runtime.GOMAXPROCS(0)
 	defer b.profile("pow")()
@@ -88,25 +90,21 @@ func (b *bench) pow(ctx context.Context) error {
 // signRate is RSA-2048 PKCS#1 v1.5 signatures per second on all cores.
 func signRate(d time.Duration, k *rsa.PrivateKey) (float64, error) {
 	var total atomic.Uint64
-	var ferr atomic.Value
-	var wg sync.WaitGroup
+	var g errgroup.Group
 	digest := sha256.Sum256([]byte("pycotr bench"))
 	start := time.Now()
-	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+	for range runtime.GOMAXPROCS(0) {
+		g.Go(func() error {
 			for time.Since(start) < d {
 				if _, err := rsa.SignPKCS1v15(rand.Reader, k, crypto.SHA256, digest[:]); err != nil {
-					ferr.Store(err)
-					return
+					return err
 				}
 				total.Add(1)
 			}
-		}()
+			return nil
+		})
 	}
-	wg.Wait()
-	if err, ok := ferr.Load().(error); ok {
+	if err := g.Wait(); err != nil {
 		return 0, err
 	}
 	return float64(total.Load()) / time.Since(start).Seconds(), nil
@@ -114,7 +112,7 @@ func signRate(d time.Duration, k *rsa.PrivateKey) (float64, error) {
 
 // ledger measures balance look-ups and mempool admission on a chain with
 // a growing number of accounts (one per block: a reward to a new address).
-func (b *bench) ledger(ctx context.Context) error {
+func (b *runner) ledger(ctx context.Context) error {
 	g, err := benchGenesis(ctx, 4)
 	if err != nil {
 		return err
@@ -249,7 +247,7 @@ func (b *bench) ledger(ctx context.Context) error {
 
 // memory measures a node holding many blocks with few transactions (a
 // reward each, to three miners in turn).
-func (b *bench) memory(ctx context.Context) error {
+func (b *runner) memory(ctx context.Context) error {
 	g, err := benchGenesis(ctx, 2)
 	if err != nil {
 		return err

@@ -1,0 +1,141 @@
+package bench
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/pycotr/pycotr/chain"
+)
+
+// originalIntake is the original's intake (BASELINE.md): tx/s, each
+// relayed over HTTP to 2 peers.
+const originalIntake = 23.8
+
+func (b *runner) intake(ctx context.Context) error {
+	keys, err := genKeys(b.sz.senders, 2048)
+	if err != nil {
+		return err
+	}
+	net, err := b.fundedNet(ctx, keys)
+	if err != nil {
+		return err
+	}
+	defer net.Close()
+	txs, err := b.signTransfers("intake txs", keys, 2*b.sz.intakeTxs)
+	if err != nil {
+		return err
+	}
+	bodies := make([][]byte, len(txs))
+	for i := range txs {
+		if bodies[i], err = json.Marshal(&txs[i]); err != nil {
+			return err
+		}
+	}
+	n := b.sz.intakeTxs
+	for _, v := range []struct {
+		name string
+		urls []string
+	}{{"node1", net.urls[:1]}, {"spread", net.urls}} {
+		r, err := b.postAll(ctx, net, v.urls, "/api/v1/txs", bodies[:n], http.StatusAccepted)
+		if err != nil {
+			return err
+		}
+		bodies = bodies[n:]
+		note := fmt.Sprintf("%d RSA-2048 transfers from %d wallets, %d clients, until all 3 mempools hold them", n, len(keys), b.sz.clients)
+		if !r.complete {
+			note += fmt.Sprintf("; INCOMPLETE: %d missing", r.missing)
+		}
+		note += dropNote(net)
+		b.goal("intake", "tx_per_s_"+v.name, r.rate, "tx/s", 5000, false, note)
+		b.fig("intake", "latency_p50_"+v.name, ms(r.p50), "ms", "HTTP call")
+		b.fig("intake", "latency_p99_"+v.name, ms(r.p99), "ms", "")
+		if v.name == "node1" {
+			b.fig("intake", "vs_original", r.rate/originalIntake, "×", "original 23.8 tx/s (p50 305 ms, p99 938 ms)")
+		}
+	}
+	return nil
+}
+
+func (b *runner) compat(ctx context.Context) error {
+	keys, err := genKeys(max(2, b.sz.senders/2), 2048)
+	if err != nil {
+		return err
+	}
+	// The reference, this machine's RSA-2048 signing rate on all cores, is
+	// measured before the first round and after each one (the network
+	// idle); a round's ratio is against the mean of the two measurements
+	// around it, so that a drift of the machine's speed meanwhile counts on
+	// both sides, and the figure is the median round.
+	d := time.Duration(b.sz.powSeconds * float64(time.Second))
+	ref, err := signRate(d/2, keys[0])
+	if err != nil {
+		return err
+	}
+	refs := []float64{ref}
+	net, err := b.fundedNet(ctx, keys)
+	if err != nil {
+		return err
+	}
+	defer net.Close()
+	bodies := make([][]byte, b.sz.compatTxs)
+	for i := range bodies {
+		k := keys[i%len(keys)]
+		to := keys[(i+1)%len(keys)]
+		bodies[i], err = json.Marshal(map[string]any{
+			"from_address":     chain.AddressOf(&k.PublicKey),
+			"to_address":       chain.AddressOf(&to.PublicKey),
+			"from_private_key": chain.EncodePrivateKey(k),
+			"amount":           1,
+			"attached_fee":     i % 5,
+		})
+		if err != nil {
+			return err
+		}
+	}
+	type round struct {
+		r          postResult
+		ref, ratio float64 // ref: the mean of the measurements around it
+	}
+	var rounds []round
+	for i := range b.sz.compatRounds {
+		// The bodies carry no transaction_id: each POST is a new transfer.
+		r, err := b.postAll(ctx, net, net.urls[:1], "/add_to_pending_transactions", bodies, http.StatusOK)
+		if err != nil {
+			return err
+		}
+		if ref, err = signRate(d/2, keys[0]); err != nil {
+			return err
+		}
+		refs = append(refs, ref)
+		mean := (refs[i] + refs[i+1]) / 2
+		rounds = append(rounds, round{r, mean, r.rate / mean})
+	}
+	slices.SortFunc(rounds, func(x, y round) int { return cmp.Compare(x.ratio, y.ratio) })
+	med := rounds[len(rounds)/2]
+	note := fmt.Sprintf("%d × %d transfers signed by node 1 with the sent RSA-2048 key; the median round", len(rounds), len(bodies))
+	var ratios []string
+	for _, r := range rounds {
+		ratios = append(ratios, fmt.Sprintf("%.3f", r.ratio))
+		if !r.r.complete {
+			note += fmt.Sprintf("; INCOMPLETE: %d missing", r.r.missing)
+		}
+	}
+	var refText []string
+	for _, r := range refs {
+		refText = append(refText, fmt.Sprintf("%.0f", r))
+	}
+	b.fig("compat", "sign_rate_all_cores", med.ref, "sig/s", fmt.Sprintf("rsa.SignPKCS1v15, RSA-2048, %d goroutines, around the median round; all: %s (before the first round and after each)", runtime.GOMAXPROCS(0), strings.Join(refText, ", ")))
+	b.fig("compat", "tx_per_s", med.r.rate, "tx/s", note+dropNote(net))
+	b.goal("compat", "ratio_to_sign_rate", med.ratio, "×", 0.8, false, "rounds, sorted: "+strings.Join(ratios, ", "))
+	b.fig("compat", "latency_p50", ms(med.r.p50), "ms", "HTTP call")
+	b.fig("compat", "latency_p99", ms(med.r.p99), "ms", "")
+	b.fig("compat", "vs_original", med.r.rate/originalIntake, "×", "original 23.8 tx/s")
+	return nil
+}
