@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	neturl "net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -36,8 +38,11 @@ const (
 type BusConfig struct {
 	Servers  []string // external server URLs (first preferred, the others fail-over)
 	Embedded *Server  // used, in-process, when Servers is empty
-	NodeID   string   // sent in Pycotr-Node; "" for a client that is not a node
-	Name     string   // connection name, shown by the server
+	// Auth are the credentials and TLS settings for Servers; an in-process
+	// connection to Embedded uses the embedded server's own credentials.
+	Auth     ClientAuth
+	NodeID   string // sent in Pycotr-Node; "" for a client that is not a node
+	Name     string // connection name, shown by the server
 	Subjects Subjects
 	Logger   *slog.Logger
 	// OnConnState, if set, is called on disconnect (false) and reconnect (true).
@@ -75,7 +80,6 @@ func Connect(cfg BusConfig) (*Bus, error) {
 		// Servers are listed first preferred (BusConfig.Servers); nats.go
 		// shuffles the pool unless told not to.
 		nats.DontRandomize(),
-		nats.RetryOnFailedConnect(true),
 		nats.CustomReconnectDelay(func(attempts int) time.Duration {
 			return min(time.Duration(attempts+1)*100*time.Millisecond, 2*time.Second)
 		}),
@@ -100,26 +104,48 @@ func Connect(cfg BusConfig) (*Bus, error) {
 			b.log.Warn("nats async error", "err", err)
 		}),
 	}
-	url := ""
+	url, auth := strings.Join(cfg.Servers, ","), cfg.Auth
 	switch {
 	case len(cfg.Servers) > 0:
-		for i, s := range cfg.Servers {
-			if i > 0 {
-				url += ","
-			}
-			url += s
-		}
 	case cfg.Embedded != nil:
 		opts = append(opts, nats.InProcessServer(cfg.Embedded.inProcess()))
+		auth = cfg.Embedded.clientAuth()
 	default:
 		return nil, errors.New("nats: no server URL and no embedded server")
 	}
+	authOpts, err := auth.options()
+	if err != nil {
+		return nil, err
+	}
+	opts = append(opts, authOpts...)
+	// One attempt first: credentials or a certificate the server refuses
+	// are a configuration error to report now, not a reason to retry for
+	// ever. Any other failure (a server not up yet) is retried.
 	nc, err := nats.Connect(url, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("nats connect %s: %w", url, err)
+		if kind := classify(err); kind != nil {
+			return nil, fmt.Errorf("nats connect %s: %w: %w", redact(url), kind, err)
+		}
+		nc, err = nats.Connect(url, append(opts, nats.RetryOnFailedConnect(true))...)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("nats connect %s: %w", redact(url), err)
 	}
 	b.nc = nc
 	return b, nil
+}
+
+// redact hides the passwords of URLs written nats://user:password@host.
+func redact(urls string) string {
+	out := strings.Split(urls, ",")
+	for i, s := range out {
+		if u, err := neturl.Parse(s); err == nil && u.User != nil {
+			if _, has := u.User.Password(); has {
+				out[i] = u.Redacted()
+			}
+		}
+	}
+	return strings.Join(out, ",")
 }
 
 // Connected reports whether the connection is up.

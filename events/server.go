@@ -25,6 +25,15 @@ type ServerConfig struct {
 	NoAdvertise  bool
 	MaxPayload   int32 // default 8 MiB, room for a full block page
 	ReadyTimeout time.Duration
+
+	// Clients must present Token, or User and Password (not both kinds).
+	// A server whose Listen address reaches beyond this machine must
+	// require one. With User and Password, routes between the servers of
+	// a cluster use them too (each route URL gets them unless it has its
+	// own), so every server of one network shares them.
+	Token    string
+	User     string
+	Password string
 }
 
 // DefaultMaxPayload is the embedded server's max payload: a full block
@@ -34,6 +43,7 @@ const DefaultMaxPayload = 8 << 20
 // Server is an embedded, in-process NATS server.
 type Server struct {
 	srv  *server.Server
+	auth ClientAuth // what its own in-process clients present
 	mu   sync.Mutex
 	opts *server.Options // as started, for reloads
 }
@@ -52,12 +62,20 @@ func StartServer(cfg ServerConfig) (*Server, error) {
 	}
 	// The server refuses a max payload above max pending.
 	opts.MaxPending = int64(opts.MaxPayload) * 8
+	if err := cfg.checkAuth(); err != nil {
+		return nil, err
+	}
+	opts.Authorization, opts.Username, opts.Password = cfg.Token, cfg.User, cfg.Password
 	if cfg.Listen == "" {
 		opts.DontListen = true
 	} else {
 		host, port, err := splitHostPort(cfg.Listen)
 		if err != nil {
 			return nil, fmt.Errorf("nats listen address: %w", err)
+		}
+		if !isLoopback(host) && cfg.Token == "" && cfg.User == "" {
+			return nil, fmt.Errorf("nats listen address %s reaches beyond this machine: "+
+				"require a token or a user and password of its clients (PYCOTR_NATS_SERVER_TOKEN, PYCOTR_NATS_SERVER_USER)", cfg.Listen)
 		}
 		opts.Host, opts.Port = host, port
 	}
@@ -77,10 +95,14 @@ func StartServer(cfg ServerConfig) (*Server, error) {
 		}
 		opts.Cluster.Host, opts.Cluster.Port = host, port
 		opts.Cluster.NoAdvertise = cfg.NoAdvertise
+		opts.Cluster.Username, opts.Cluster.Password = cfg.User, cfg.Password
 		for _, r := range cfg.Routes {
 			u, err := url.Parse(r)
 			if err != nil || u.Host == "" {
 				return nil, fmt.Errorf("nats route %q: want nats-route://host:port", r)
+			}
+			if u.User == nil && cfg.User != "" {
+				u.User = url.UserPassword(cfg.User, cfg.Password)
 			}
 			opts.Routes = append(opts.Routes, u)
 		}
@@ -100,8 +122,33 @@ func StartServer(cfg ServerConfig) (*Server, error) {
 		srv.Shutdown()
 		return nil, fmt.Errorf("embedded nats: not ready after %s (is %s already in use?)", timeout, cfg.Listen)
 	}
-	return &Server{srv: srv, opts: opts.Clone()}, nil
+	auth := ClientAuth{Token: cfg.Token, User: cfg.User, Password: cfg.Password}
+	return &Server{srv: srv, auth: auth, opts: opts.Clone()}, nil
 }
+
+func (c ServerConfig) checkAuth() error {
+	switch {
+	case c.Token != "" && c.User != "":
+		return errors.New("embedded nats: require a token or a user and password, not both")
+	case (c.User == "") != (c.Password == ""):
+		return errors.New("embedded nats: a server user needs a password, and a password a user")
+	}
+	return nil
+}
+
+// isLoopback reports whether a listen host is reachable from this machine
+// only.
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// ClientAuth is what a client of this server presents: its token, or its
+// user and password (nothing when it requires none).
+func (s *Server) clientAuth() ClientAuth { return s.auth }
 
 // AddRoutes joins the server, at run time, to other servers of its cluster
 // (nats-route://host:port each), by a configuration reload: a partition
@@ -118,6 +165,9 @@ func (s *Server) AddRoutes(routes ...string) error {
 		u, err := url.Parse(r)
 		if err != nil || u.Host == "" {
 			return fmt.Errorf("nats route %q: want nats-route://host:port", r)
+		}
+		if u.User == nil && s.auth.User != "" {
+			u.User = url.UserPassword(s.auth.User, s.auth.Password)
 		}
 		opts.Routes = append(opts.Routes, u)
 	}
