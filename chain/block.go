@@ -79,6 +79,20 @@ type Block struct {
 // Hash is the header's hash.
 func (b *Block) Hash() Hash { return b.Header.Hash() }
 
+// NewBlock assembles a block under hdr, setting its merkle root: a reward
+// paying miner reward plus the fees of txs, then txs. Chain.Template
+// builds the next block with it (as tests do); solve the header
+// (Miner.Solve), then hand the block to Chain.ProcessBlock.
+func NewBlock(hdr Header, miner Address, reward int64, txs []Tx) *Block {
+	var fees int64
+	for i := range txs {
+		fees += txs[i].Fee
+	}
+	b := &Block{Header: hdr, Txs: append([]Tx{NewReward(miner, reward+fees)}, txs...)}
+	b.Header.MerkleRoot = b.ComputeMerkleRoot()
+	return b
+}
+
 // TxHashes returns the merkle leaves.
 func (b *Block) TxHashes() []Hash {
 	hs := make([]Hash, len(b.Txs))

@@ -427,7 +427,6 @@ func (c *Chain) Template(miner Address) *Block {
 	reward := NewReward(miner, c.params.Reward)
 	room := c.params.MaxBlockBytes - HeaderSize - reward.Size() - 32 // the reward grows with the fees' digits
 	var txs []Tx
-	var fees int64
 	for _, e := range c.pool.byPriority() {
 		if len(txs)+2 > c.params.MaxBlockTxs {
 			break
@@ -441,12 +440,7 @@ func (c *Chain) Template(miner Address) *Block {
 		}
 		txs = append(txs, e.tx)
 		room -= e.size
-		fees += e.tx.Fee
 	}
-	reward.Amount += fees
-	b := &Block{Txs: append([]Tx{reward}, txs...)}
-	b.Header = Header{Version: BlockVersion, Height: tip.height + 1, PrevHash: tip.hash,
-		Timestamp: ts, Bits: c.requiredBits(tip)}
-	b.Header.MerkleRoot = b.ComputeMerkleRoot()
-	return b
+	return NewBlock(Header{Version: BlockVersion, Height: tip.height + 1, PrevHash: tip.hash,
+		Timestamp: ts, Bits: c.requiredBits(tip)}, miner, c.params.Reward, txs)
 }

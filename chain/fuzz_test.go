@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"testing"
+
+	"github.com/pycotr/pycotr/chain/internal/powsearch"
 )
 
 // Seed corpora live in testdata/fuzz/<FuzzName>/; they run with every
@@ -82,11 +84,11 @@ func FuzzHeaderDecode(f *testing.F) {
 		if !bytes.Equal(enc[:], data) {
 			t.Fatalf("round trip differs:\n%x\n%x", data, enc)
 		}
-		ms, err := newMidstate(&h)
+		ms, err := powsearch.New(&enc)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got, _ := ms.try(h.Nonce); got != h.Hash() {
+		if got, _ := ms.Hash(h.Nonce); got != h.Hash() {
 			t.Fatal("midstate differs from Hash")
 		}
 	})

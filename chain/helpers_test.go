@@ -2,7 +2,6 @@ package chain
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/json"
@@ -12,33 +11,23 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/pycotr/pycotr/internal/testkit"
 )
 
-// Keys are slow to make: a few 1024-bit ones (the smallest accepted size)
-// are generated once per test binary and shared.
+// Keys are slow to make: testkit's 1024-bit ones (the smallest accepted
+// size) are generated once per test binary and shared.
 const testKeyCount = 8
-
-var testKeys = sync.OnceValue(func() []*rsa.PrivateKey {
-	ks := make([]*rsa.PrivateKey, testKeyCount)
-	for i := range ks {
-		k, err := rsa.GenerateKey(rand.Reader, MinKeyBits)
-		if err != nil {
-			panic(err)
-		}
-		ks[i] = k
-	}
-	return ks
-})
 
 var testAddrs = sync.OnceValue(func() []Address {
 	as := make([]Address, testKeyCount)
-	for i, k := range testKeys() {
-		as[i] = AddressOf(&k.PublicKey)
+	for i := range as {
+		as[i] = AddressOf(&key(i).PublicKey)
 	}
 	return as
 })
 
-func key(i int) *rsa.PrivateKey { return testKeys()[i] }
+func key(i int) *rsa.PrivateKey { return testkit.Key(i) }
 func addr(i int) Address        { return testAddrs()[i] }
 
 // t0 is the test genesis time; the fake clock starts 30 days later.
@@ -124,14 +113,8 @@ func (h *harness) tipBlock() *Block {
 // it is solved (call remerkle if it changes the transactions).
 func (h *harness) build(parent *Block, miner Address, txs []Tx, mut func(*Block)) *Block {
 	h.t.Helper()
-	var fees int64
-	for _, tx := range txs {
-		fees += tx.Fee
-	}
-	b := &Block{Txs: append([]Tx{NewReward(miner, h.p.Reward+fees)}, txs...)}
-	b.Header = Header{Version: BlockVersion, Height: parent.Header.Height + 1, PrevHash: parent.Hash(),
-		Timestamp: parent.Header.Timestamp + 1000, Bits: h.p.Bits}
-	remerkle(b)
+	b := NewBlock(Header{Version: BlockVersion, Height: parent.Header.Height + 1, PrevHash: parent.Hash(),
+		Timestamp: parent.Header.Timestamp + 1000, Bits: h.p.Bits}, miner, h.p.Reward, txs)
 	if mut != nil {
 		mut(b)
 	}

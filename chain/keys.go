@@ -9,6 +9,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
+
+	"github.com/pycotr/pycotr/chain/internal/rsaverify"
 )
 
 // Address is a wallet's public name: the lowercase hex of its RSA public key
@@ -61,17 +63,9 @@ func ParsePrivateKey(s string) (*rsa.PrivateKey, error) {
 	return k, nil
 }
 
-// keyCache remembers parsed public keys: parsing DER costs more than an
-// RSA verification, and the same wallets sign again and again. Two
-// generations of keyCacheGeneration addresses: a busy wallet stays parsed
-// however many others pass through.
-var keyCache generations[Address, *pubKey]
-
-const keyCacheGeneration = 1 << 15
-
-func cachedKey(a Address) (*pubKey, bool) { return keyCache.get(a, keyCacheGeneration) }
-
-func cacheKey(a Address, k *pubKey) { keyCache.put(a, k, keyCacheGeneration) }
+// keyCache holds the parsed keys of the addresses seen lately (a
+// process-wide cache: a key is the same for every chain).
+var keyCache rsaverify.KeyCache
 
 // ParseAddress checks an address and returns its public key.
 func ParseAddress(a Address) (*rsa.PublicKey, error) {
@@ -79,11 +73,11 @@ func ParseAddress(a Address) (*rsa.PublicKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	return k.pub, nil
+	return k.Public(), nil
 }
 
-func parseKey(a Address) (*pubKey, error) {
-	if k, ok := cachedKey(a); ok {
+func parseKey(a Address) (*rsaverify.Key, error) {
+	if k, ok := keyCache.Get(string(a)); ok {
 		return k, nil
 	}
 	if a == "" || strings.ToLower(string(a)) != string(a) {
@@ -104,8 +98,8 @@ func parseKey(a Address) (*pubKey, error) {
 	if pub.N.BitLen() < MinKeyBits {
 		return nil, fmt.Errorf("address of %d bits: %w", pub.N.BitLen(), ErrWeakKey)
 	}
-	k := newPubKey(pub)
-	cacheKey(a, k)
+	k := rsaverify.NewKey(pub)
+	keyCache.Put(string(a), k)
 	return k, nil
 }
 
@@ -131,7 +125,7 @@ func VerifyBytes(addr Address, msg []byte, sigHex string) error {
 		return ErrSigEncoding // lowercase only: one transaction, one hash
 	}
 	d := sha256.Sum256(msg)
-	if !k.verify(&d, sig) {
+	if !k.Verify(&d, sig) {
 		return ErrBadSignature
 	}
 	return nil

@@ -194,3 +194,28 @@ func mustMillis(t *testing.T, date string) int64 {
 	}
 	return tm.UnixMilli()
 }
+
+// TestVerifyBytesThroughTheCache: an address's second verification uses
+// the cached key and its kept modulus, and still refuses a bad signature.
+func TestVerifyBytesThroughTheCache(t *testing.T) {
+	msg := []byte("cached")
+	sig, err := SignBytes(key(2), msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if err := VerifyBytes(addr(2), msg, sig); err != nil {
+			t.Fatalf("try %d: %v", i, err)
+		}
+		if err := VerifyBytes(addr(3), msg, sig); err != ErrBadSignature {
+			t.Fatalf("try %d, other key: %v, want ErrBadSignature", i, err)
+		}
+		if err := VerifyBytes(addr(2), []byte("other"), sig); err != ErrBadSignature {
+			t.Fatalf("try %d, other message: %v, want ErrBadSignature", i, err)
+		}
+	}
+	k, ok := keyCache.Get(string(addr(2)))
+	if !ok || !k.Kept() {
+		t.Fatal("the key is not cached with its modulus")
+	}
+}

@@ -2,17 +2,15 @@ package chain
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding"
 	"encoding/binary"
 	"errors"
-	"fmt"
-	"hash"
 	"math/big"
 	"math/bits"
 	"runtime"
 	"sync"
 	"sync/atomic"
+
+	"github.com/pycotr/pycotr/chain/internal/powsearch"
 )
 
 // MeetsBits reports whether h, read as a 256-bit big-endian number, has at
@@ -42,92 +40,7 @@ func Work(b uint32) *big.Int {
 
 // ErrNonceSpaceExhausted: every nonce was tried without success; the
 // caller should build a new template (a new timestamp).
-var ErrNonceSpaceExhausted = errors.New("proof-of-work: nonce space exhausted")
-
-// cancelCheckEvery is how many tries pass between cancellation checks: a
-// channel select costs more than a SHA-256 compression.
-const cancelCheckEvery = 1 << 14
-
-// midstate hashes the 96-byte header by restoring the SHA-256 state after
-// its first 64 bytes and compressing one final 64-byte block: the last 32
-// header bytes (merkle tail, timestamp, bits, nonce) plus the fixed padding.
-type midstate struct {
-	state [8]uint32 // SHA-256 state after the first 64 bytes
-	fast  bool      // compress directly (hasSHANI), not through the digest
-	saved []byte    // marshalled state after the first 64 bytes
-	tail  [64]byte  // final block: header[64:96] + 0x80 + zeros + bit length
-	h     hash.Hash // reused digest
-	out   []byte
-}
-
-func newMidstate(hdr *Header) (*midstate, error) {
-	enc := hdr.Encode()
-	d := sha256.New()
-	d.Write(enc[:64])
-	saved, err := d.(encoding.BinaryMarshaler).MarshalBinary()
-	if err != nil {
-		return nil, fmt.Errorf("proof-of-work midstate: %w", err)
-	}
-	m := &midstate{saved: saved, h: d, out: make([]byte, 0, 128), fast: hasSHANI}
-	// sha256's marshalled form: a 4-byte magic, then the state words.
-	if len(saved) < 36 {
-		return nil, fmt.Errorf("proof-of-work midstate: marshalled state of %d bytes", len(saved))
-	}
-	for i := range m.state {
-		m.state[i] = binary.BigEndian.Uint32(saved[4+4*i:])
-	}
-	copy(m.tail[:32], enc[64:])
-	m.tail[32] = 0x80
-	binary.BigEndian.PutUint64(m.tail[56:], HeaderSize*8)
-	return m, nil
-}
-
-// try hashes the header with the given nonce. The digest's state after a
-// whole padded block is the SHA-256 result, read back through AppendBinary
-// (bytes 4..36 of sha256's marshalled form), which skips Sum's copying and
-// re-padding.
-func (m *midstate) try(nonce uint64) (Hash, error) {
-	if m.fast {
-		st := m.tryState(nonce)
-		var h Hash
-		for i, w := range st {
-			binary.BigEndian.PutUint32(h[4*i:], w)
-		}
-		return h, nil
-	}
-	binary.BigEndian.PutUint64(m.tail[24:32], nonce)
-	if err := m.h.(encoding.BinaryUnmarshaler).UnmarshalBinary(m.saved); err != nil {
-		return Hash{}, err
-	}
-	m.h.Write(m.tail[:])
-	var err error
-	m.out, err = m.h.(encoding.BinaryAppender).AppendBinary(m.out[:0])
-	if err != nil {
-		return Hash{}, err
-	}
-	var h Hash
-	copy(h[:], m.out[4:36])
-	return h, nil
-}
-
-// tryState is try on the SHA-NI path: the hash as the SHA-256 state words
-// (big-endian: word 0 holds the hash's first four bytes).
-func (m *midstate) tryState(nonce uint64) [8]uint32 {
-	binary.BigEndian.PutUint64(m.tail[24:32], nonce)
-	st := m.state
-	compressBlock(&st, &m.tail)
-	return st
-}
-
-// stateZeroBits is LeadingZeroBits of the hash the state words spell.
-func stateZeroBits(st *[8]uint32) uint32 {
-	for i, w := range st {
-		if w != 0 {
-			return uint32(32*i + bits.LeadingZeros32(w))
-		}
-	}
-	return 256
-}
+var ErrNonceSpaceExhausted = powsearch.ErrNonceSpaceExhausted
 
 // Miner solves proof-of-work. The zero value uses one core.
 type Miner struct {
@@ -187,75 +100,27 @@ func (m *Miner) Solve(ctx context.Context, hdr Header) (Header, error) {
 }
 
 func (m *Miner) search(ctx context.Context, hdr Header, start, stride uint64, found *atomic.Bool) (uint64, error) {
-	ms, err := newMidstate(&hdr)
+	enc := hdr.Encode()
+	ms, err := powsearch.New(&enc)
 	if err != nil {
 		return 0, err
 	}
-	if ms.fast {
-		return m.searchFast(ctx, ms, hdr.Bits, start, stride, found)
-	}
-	done := ctx.Done()
-	var tries uint64
-	defer func() { m.hashes.Add(tries) }()
-	for n := start; ; n += stride {
-		h, err := ms.try(n)
-		if err != nil {
-			return 0, err
-		}
-		tries++
-		if LeadingZeroBits(h) >= hdr.Bits {
-			return n, nil
-		}
-		if tries%cancelCheckEvery == 0 {
-			select {
-			case <-done:
-				return 0, ctx.Err()
-			default:
-			}
-			m.hashes.Add(tries)
-			tries = 0
-			if found != nil && found.Load() {
-				return 0, context.Canceled
-			}
-		}
-		if n > ^uint64(0)-stride {
-			return 0, ErrNonceSpaceExhausted
-		}
-	}
+	return ms.Search(ctx, hdr.Bits, start, stride, found, &m.hashes)
 }
 
-// searchFast is search on the SHA-NI path: the assembly loop tries a
-// batch of nonces with the midstate in registers and stops at the first
-// whose hash's first word has enough leading zeros; a candidate is then
-// checked in full (needed only above 32 bits).
-func (m *Miner) searchFast(ctx context.Context, ms *midstate, need uint32, start, stride uint64, found *atomic.Bool) (uint64, error) {
-	done := ctx.Done()
-	for n := start; ; {
-		count := uint64(cancelCheckEvery)
-		if after := (^uint64(0) - n) / stride; after < count-1 {
-			count = after + 1 // never past the last nonce
-		}
-		k := searchBlocks(&ms.state, &ms.tail, n, stride, count, need)
-		tries := min(k+1, count)
-		m.hashes.Add(tries)
-		if k < count {
-			nonce := n + k*stride
-			if st := ms.tryState(nonce); stateZeroBits(&st) >= need {
-				return nonce, nil
-			}
-		}
-		last := n + (tries-1)*stride
-		if last > ^uint64(0)-stride {
-			return 0, ErrNonceSpaceExhausted
-		}
-		n = last + stride
-		select {
-		case <-done:
-			return 0, ctx.Err()
-		default:
-		}
-		if found != nil && found.Load() {
-			return 0, context.Canceled
-		}
+// SolveRange tries the nonces [hdr.Nonce, hdr.Nonce+tries) on one core and
+// reports whether one solved the header. A hash-rate-limited miner (the
+// race mode) calls it in small slices and sleeps between them.
+func (m *Miner) SolveRange(ctx context.Context, hdr Header, tries uint64) (Header, bool, error) {
+	enc := hdr.Encode()
+	ms, err := powsearch.New(&enc)
+	if err != nil {
+		return hdr, false, err
 	}
+	n, ok, err := ms.Range(ctx, hdr.Bits, hdr.Nonce, tries, &m.hashes)
+	if err != nil {
+		return hdr, false, err
+	}
+	hdr.Nonce = n
+	return hdr, ok, nil
 }

@@ -18,27 +18,6 @@ func randHeader(r *rand.Rand) Header {
 	return h
 }
 
-func TestMidstateMatchesHash(t *testing.T) {
-	r := rand.New(rand.NewPCG(1, 2))
-	for range 500 {
-		h := randHeader(r)
-		ms, err := newMidstate(&h)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for range 4 {
-			h.Nonce = r.Uint64()
-			got, err := ms.try(h.Nonce)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got != h.Hash() {
-				t.Fatalf("midstate %v != %v", got, h.Hash())
-			}
-		}
-	}
-}
-
 func TestHeaderEncodeDecode(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for range 100 {

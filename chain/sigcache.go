@@ -1,5 +1,7 @@
 package chain
 
+import "github.com/pycotr/pycotr/chain/internal/generations"
+
 // sigCache remembers the transactions whose signature a chain verified
 // when they entered its mempool. A block's transactions were nearly all
 // verified then, and verifying them again when the block arrives (or when
@@ -11,7 +13,7 @@ package chain
 // It is kept per chain, not per process, so that nodes sharing a process
 // (`pycotr up`, the tests, the benchmark) each verify for themselves.
 type sigCache struct {
-	g generations[Hash, struct{}]
+	g generations.Map[Hash, struct{}]
 }
 
 // sigCacheGeneration bounds each generation: at most twice this many
@@ -19,8 +21,8 @@ type sigCache struct {
 const sigCacheGeneration = 1 << 16
 
 func (s *sigCache) has(h Hash) bool {
-	_, ok := s.g.get(h, sigCacheGeneration)
+	_, ok := s.g.Get(h, sigCacheGeneration)
 	return ok
 }
 
-func (s *sigCache) add(h Hash) { s.g.put(h, struct{}{}, sigCacheGeneration) }
+func (s *sigCache) add(h Hash) { s.g.Put(h, struct{}{}, sigCacheGeneration) }

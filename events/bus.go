@@ -436,7 +436,8 @@ func (b *Bus) GatherStates(ctx context.Context, stall time.Duration) ([]NodeStat
 }
 
 // request sends a request with our headers and checks the reply for a
-// micro service error and the size limit.
+// micro service error (returned as a wrapped *RemoteError) and the size
+// limit.
 func (b *Bus) request(ctx context.Context, subject string, v any, limit int, out any) (int, error) {
 	data, err := Encode(v)
 	if err != nil {
@@ -446,8 +447,8 @@ func (b *Bus) request(ctx context.Context, subject string, v any, limit int, out
 	if err != nil {
 		return 0, fmt.Errorf("request %s: %w", subject, err)
 	}
-	if code := m.Header.Get(micro.ErrorCodeHeader); code != "" {
-		return len(m.Data), fmt.Errorf("request %s: peer error %s: %s", subject, code, m.Header.Get(micro.ErrorHeader))
+	if re := remoteError(m.Header); re != nil {
+		return len(m.Data), fmt.Errorf("request %s: %w", subject, re)
 	}
 	if _, ok := b.checkHeaders(m, false); !ok {
 		return len(m.Data), fmt.Errorf("request %s: incompatible reply version", subject)
@@ -460,7 +461,7 @@ func (b *Bus) request(ctx context.Context, subject string, v any, limit int, out
 }
 
 // RequestBlocks asks one node for a page of blocks. It returns the page
-// and the payload size in bytes.
+// and the payload size in bytes; a refusal by the peer is a *RemoteError.
 func (b *Bus) RequestBlocks(ctx context.Context, nodeID string, req BlocksRequest) (*BlocksReply, int, error) {
 	var r BlocksReply
 	n, err := b.request(ctx, b.cfg.Subjects.NodeBlocks(nodeID), req, MaxReplyMessage, &r)

@@ -2,6 +2,7 @@ package events
 
 import (
 	"context"
+	"errors"
 	"github.com/pycotr/pycotr/internal/testkit"
 	"strings"
 	"sync"
@@ -162,11 +163,18 @@ func TestBusServeAndRequest(t *testing.T) {
 	if err != nil || r.TipHeight != 3 || !r.More || n == 0 {
 		t.Fatalf("blocks reply %+v, %d bytes, %v", r, n, err)
 	}
-	if _, _, err := cli.RequestBlocks(ctx, "n1", BlocksRequest{Locator: make([]chain.Hash, MaxLocator+1)}); err == nil {
+	_, _, err = cli.RequestBlocks(ctx, "n1", BlocksRequest{Locator: make([]chain.Hash, MaxLocator+1)})
+	if err == nil {
 		t.Error("oversized locator answered")
+	}
+	var re *RemoteError
+	if !errors.As(err, &re) || re.Code != 400 || re.Description != "locator or limits out of range" {
+		t.Errorf("oversized locator: %v (%#v), want a RemoteError 400", err, re)
 	}
 	if _, _, err := cli.RequestBlocks(ctx, "nobody", BlocksRequest{}); err == nil {
 		t.Error("request to no node succeeded")
+	} else if errors.As(err, &re) {
+		t.Errorf("no responders reported as a peer's refusal: %v", err)
 	}
 	states, err := cli.GatherStates(ctx, 200*time.Millisecond)
 	if err != nil {

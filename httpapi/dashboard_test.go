@@ -18,8 +18,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/pycotr/pycotr/chain"
+	"github.com/pycotr/pycotr/chain/chaintest"
 	"github.com/pycotr/pycotr/events"
-	"github.com/pycotr/pycotr/genesis"
 	"github.com/pycotr/pycotr/httpapi"
 	"github.com/pycotr/pycotr/services"
 )
@@ -307,12 +307,7 @@ func balanceIs(addr, want string) string {
 // first so that each node knows its public URL.
 func startDashboardCluster(t *testing.T) ([]string, []*services.Node) {
 	t.Helper()
-	p := chain.DefaultParams()
-	p.Bits = 8
-	g, err := genesis.Generate(context.Background(), p, genesis.Timestamp)
-	if err != nil {
-		t.Fatal(err)
-	}
+	g := chaintest.Genesis(t, chaintest.Params(8))
 	var (
 		listeners []net.Listener
 		urls      []string

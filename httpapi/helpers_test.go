@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/pycotr/pycotr/chain"
+	"github.com/pycotr/pycotr/chain/chaintest"
 	"github.com/pycotr/pycotr/events"
 	"github.com/pycotr/pycotr/genesis"
 	"github.com/pycotr/pycotr/services"
@@ -31,15 +32,7 @@ func addr(t testing.TB, i int) chain.Address { return chain.AddressOf(&testKey(t
 // testGenesis is a network with 8-bit difficulty, so blocks come at once.
 func testGenesis(t testing.TB) *genesis.File {
 	t.Helper()
-	genesisOnce.Do(func() {
-		p := chain.DefaultParams()
-		p.Bits = 8
-		f, err := genesis.Generate(context.Background(), p, genesis.Timestamp)
-		if err != nil {
-			panic(err)
-		}
-		testGen = f
-	})
+	genesisOnce.Do(func() { testGen = chaintest.Genesis(t, chaintest.Params(8)) })
 	return testGen
 }
 
@@ -227,20 +220,12 @@ func confirmed(n *services.Node, id string) bool {
 }
 
 // testCard is a valid card for mints.
-var testCard = chain.CardInput{Number: "4111 1111 1111 1111", Expiry: "2099-12", CVV: "123", Holder: "Test"}
+var testCard = chaintest.CardInput
 
 // signedMint builds a card purchase of amount by key i, signed.
 func signedMint(t testing.TB, i int, amount int64) chain.Tx {
 	t.Helper()
-	c, err := chain.NewCard(testCard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tx, err := chain.NewMint(testKey(t, i), c, amount, 0, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tx
+	return chaintest.Mint(t, testKey(t, i), amount, 0)
 }
 
 // mintRequest is the v1 submission of a card purchase: the signed

@@ -1,7 +1,6 @@
 package services
 
 import (
-	"context"
 	"github.com/pycotr/pycotr/internal/testkit"
 	"maps"
 	"slices"
@@ -15,8 +14,8 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/pycotr/pycotr/chain"
+	"github.com/pycotr/pycotr/chain/chaintest"
 	"github.com/pycotr/pycotr/events"
-	"github.com/pycotr/pycotr/genesis"
 )
 
 // TestFaultAdversarialPeer extends TestHostileInputIsDroppedAndCounted
@@ -45,10 +44,7 @@ func TestFaultAdversarialPeer(t *testing.T) {
 	p.Bits = 8
 	p.MaxBlockTxs = 50
 	p.MaxBlockBytes = 32 << 10
-	g, err := genesis.Generate(context.Background(), p, genesis.Timestamp)
-	if err != nil {
-		t.Fatal(err)
-	}
+	g := chaintest.Genesis(t, p)
 	srv := startServer(t, events.ServerConfig{Listen: "127.0.0.1:0"})
 	nodes := startNodes(t, srv, g, 2, func(_ int, c *Config) { c.ConsensusInterval = 200 * time.Millisecond })
 	v, h := nodes[0], nodes[1]
@@ -109,31 +105,14 @@ func TestFaultAdversarialPeer(t *testing.T) {
 	failsBefore := v.Stats().SyncFailures.Load()
 
 	// 2. Solved blocks that each break one rule.
-	solve := func(b *chain.Block) *chain.Block {
-		t.Helper()
-		var m chain.Miner
-		h, err := m.Solve(context.Background(), b.Header)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b.Header = h
-		return b
-	}
+	solve := func(b *chain.Block) *chain.Block { return chaintest.Solve(t, b) }
 	clone := func(b *chain.Block) *chain.Block {
 		c := *b
 		c.Txs = slices.Clone(b.Txs)
 		return &c
 	}
 	withTxs := func(base *chain.Block, txs ...chain.Tx) *chain.Block {
-		b := clone(base)
-		b.Txs = append(b.Txs[:1:1], txs...)
-		var fees int64
-		for _, tx := range txs {
-			fees += tx.Fee
-		}
-		b.Txs[0].Amount = p.Reward + fees
-		b.Header.MerkleRoot = b.ComputeMerkleRoot()
-		return solve(b)
+		return solve(chain.NewBlock(base.Header, base.Miner(), p.Reward, txs))
 	}
 	transfer := func(amount, fee int64) chain.Tx {
 		t.Helper()
@@ -271,12 +250,7 @@ func TestFaultAdversarialPeer(t *testing.T) {
 		}
 		return true
 	})
-	c := b.Header
-	c.Height, c.PrevHash = b.Header.Height+1, b.Hash()
-	child := &chain.Block{Header: c, Txs: []chain.Tx{chain.NewReward(chain.AddressOf(&testKey(t, 7).PublicKey), p.Reward)}}
-	child.Header.Timestamp = b.Header.Timestamp + 1
-	child.Header.MerkleRoot = child.ComputeMerkleRoot()
-	solve(child)
+	child := chaintest.NextBlock(t, p, b, chain.AddressOf(&testKey(t, 7).PublicKey))
 	publish("pycotr.block", fake, events.BlockMessage{Block: *child, Hash: child.Hash()})
 	testkit.Eventually(t, 5*time.Second, "both honest nodes reorganise onto B, C", func() bool {
 		return v.Chain().Tip().Hash == child.Hash() && sameTip(v, h) && v.Stats().Reorgs.Load() > 0 && h.Stats().Reorgs.Load() > 0

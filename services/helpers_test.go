@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/pycotr/pycotr/chain"
+	"github.com/pycotr/pycotr/chain/chaintest"
 	"github.com/pycotr/pycotr/events"
 	"github.com/pycotr/pycotr/genesis"
 )
@@ -18,13 +19,7 @@ import (
 // testGenesis is a network with low difficulty so tests mine instantly.
 func testGenesis(t testing.TB, bits uint32) *genesis.File {
 	t.Helper()
-	p := chain.DefaultParams()
-	p.Bits = bits
-	f, err := genesis.Generate(context.Background(), p, genesis.Timestamp)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f
+	return chaintest.Genesis(t, chaintest.Params(bits))
 }
 
 // testNodeConfig is a node config for tests: fast beats, mining off.
@@ -68,14 +63,7 @@ func startNode(t testing.TB, cfg Config) *Node {
 
 func fund(t testing.TB, n *Node, k *rsa.PrivateKey, amount int64) chain.Tx {
 	t.Helper()
-	card, err := chain.NewCard(chain.CardInput{Number: "4111 1111 1111 1111", Expiry: "2099-12", CVV: "123", Holder: "Test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tx, err := chain.NewMint(k, card, amount, 0, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	tx := chaintest.Mint(t, k, amount, 0)
 	if err := n.SubmitTx(&tx); err != nil {
 		t.Fatal(err)
 	}
@@ -127,14 +115,7 @@ func rawConn(t testing.TB, srv *events.Server) *nats.Conn {
 // miner, without processing it.
 func solveNext(t testing.TB, n *Node) *chain.Block {
 	t.Helper()
-	b := n.Chain().Template(n.MinerAddress())
-	var m chain.Miner
-	h, err := m.Solve(context.Background(), b.Header)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b.Header = h
-	return b
+	return chaintest.Solve(t, n.Chain().Template(n.MinerAddress()))
 }
 
 // extend adds count blocks to n's chain directly (no announcement): a fast

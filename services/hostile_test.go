@@ -1,7 +1,6 @@
 package services
 
 import (
-	"context"
 	"github.com/pycotr/pycotr/internal/testkit"
 	"maps"
 	"slices"
@@ -14,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/pycotr/pycotr/chain"
+	"github.com/pycotr/pycotr/chain/chaintest"
 	"github.com/pycotr/pycotr/events"
 )
 
@@ -119,10 +119,7 @@ func TestHostileInputIsDroppedAndCounted(t *testing.T) {
 	badReward.Txs = slices.Clone(next.Txs)
 	badReward.Txs[0].Amount += 1_000
 	badReward.Header.MerkleRoot = badReward.ComputeMerkleRoot()
-	var m chain.Miner
-	if badReward.Header, err = m.Solve(context.Background(), badReward.Header); err != nil {
-		t.Fatal(err)
-	}
+	chaintest.Solve(t, &badReward)
 	badPoW := *next
 	for chain.MeetsBits(badPoW.Hash(), badPoW.Header.Bits) {
 		badPoW.Header.Nonce++

@@ -1,7 +1,6 @@
 package services
 
 import (
-	"context"
 	"github.com/pycotr/pycotr/internal/testkit"
 	"math"
 	"slices"
@@ -9,8 +8,8 @@ import (
 	"time"
 
 	"github.com/pycotr/pycotr/chain"
+	"github.com/pycotr/pycotr/chain/chaintest"
 	"github.com/pycotr/pycotr/events"
-	"github.com/pycotr/pycotr/genesis"
 )
 
 // TestRaceModeRetargetsTowardTheTarget runs three race-mode miners of
@@ -37,10 +36,7 @@ func TestRaceModeRetargetsTowardTheTarget(t *testing.T) {
 	p.Bits = 8
 	p.MaxFutureMillis = 15_000
 	p.Retarget = &chain.RetargetParams{Every: 20, TargetBlockMillis: 250, MaxStepBits: 2, MinBits: 8, MaxBits: 40}
-	g, err := genesis.Generate(context.Background(), p, genesis.Timestamp)
-	if err != nil {
-		t.Fatal(err)
-	}
+	g := chaintest.Genesis(t, p)
 	srv := startServer(t, events.ServerConfig{})
 	rates := []float64{40_000, 80_000, 120_000}
 	var nodes []*Node

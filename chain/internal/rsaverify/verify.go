@@ -1,4 +1,9 @@
-package chain
+// Package rsaverify verifies RSASSA-PKCS1-v1_5 signatures over SHA-256
+// with the key's modulus prepared once and kept, and caches parsed keys by
+// address. It is the speed behind chain's signature rule; the rule (which
+// keys and signatures a transaction may carry) is chain's. It imports the
+// standard library and filippo.io/bigmod only.
+package rsaverify
 
 import (
 	"bytes"
@@ -8,11 +13,13 @@ import (
 	"sync/atomic"
 
 	"filippo.io/bigmod"
+
+	"github.com/pycotr/pycotr/chain/internal/generations"
 )
 
-// pubKey is a parsed address: its RSA public key, and the key's modulus
+// Key is a parsed address: its RSA public key, and the key's modulus
 // prepared for the verification arithmetic once, at the first signature it
-// checks.
+// checks. It is safe for concurrent use.
 //
 // crypto/rsa's VerifyPKCS1v15 prepares the modulus again on every call (its
 // Montgomery constants: about a quarter of an RSA-2048 verification) and
@@ -28,33 +35,46 @@ import (
 // In FIPS 140-3 mode (GODEBUG=fips140=on or only) the chain verifies with
 // crypto/rsa itself, so that only the validated module's code is used and
 // its stricter key rules (fips140=only) apply; so it does for a key above
-// keptModulusMaxBits, whose prepared modulus is not worth its memory. A
+// MaxKeptBits, whose prepared modulus is not worth its memory. A
 // BoringCrypto build (GOEXPERIMENT=boringcrypto) is not supported: there
 // crypto/rsa would use BoringSSL, and this code does not.
-type pubKey struct {
+type Key struct {
 	pub *rsa.PublicKey
 	// usable is whether crypto/rsa would verify with this key at all: an
-	// odd modulus of at least MinKeyBits and an odd exponent in [3, 2³¹).
+	// odd modulus of at least minBits and an odd exponent in [3, 2³¹).
 	// An address whose key is not usable is still a valid recipient (it was
 	// before this check existed), but nothing it signs verifies.
 	usable bool
 	mod    atomic.Pointer[bigmod.Modulus]
 }
 
-// keptModulusMaxBits bounds the keys whose prepared modulus is kept (two
+// MaxKeptBits bounds the keys whose prepared modulus is kept (two
 // numbers of the key's size): wallets are 2048-bit, and an address can
 // carry a key of up to about 16 000 bits within the size limit of a
 // transaction.
-const keptModulusMaxBits = 4096
+const MaxKeptBits = 4096
 
-func newPubKey(pub *rsa.PublicKey) *pubKey {
-	return &pubKey{pub: pub, usable: pub.N.Bit(0) == 1 && pub.N.BitLen() >= MinKeyBits &&
+// minBits is the smallest modulus crypto/rsa verifies with (its own rule;
+// chain.MinKeyBits, the smallest key an address may carry, is the same).
+const minBits = 1024
+
+// NewKey wraps a public key for verification; its modulus is prepared at
+// the first Verify.
+func NewKey(pub *rsa.PublicKey) *Key {
+	return &Key{pub: pub, usable: pub.N.Bit(0) == 1 && pub.N.BitLen() >= minBits &&
 		pub.E >= 3 && pub.E&1 == 1 && pub.E <= 1<<31-1}
 }
 
+// Public is the key's RSA public key.
+func (k *Key) Public() *rsa.PublicKey { return k.pub }
+
+// Kept reports whether the key's prepared modulus is kept (it is after the
+// first Verify with a key of at most MaxKeptBits, outside FIPS mode).
+func (k *Key) Kept() bool { return k.mod.Load() != nil }
+
 // modulus returns the prepared modulus, preparing it on first use. Two
 // first uses at once both prepare it; either result is the same value.
-func (k *pubKey) modulus() (*bigmod.Modulus, error) {
+func (k *Key) modulus() (*bigmod.Modulus, error) {
 	if m := k.mod.Load(); m != nil {
 		return m, nil
 	}
@@ -70,10 +90,10 @@ func (k *pubKey) modulus() (*bigmod.Modulus, error) {
 // signature (RFC 8017 §9.2, note 1).
 var sha256DigestInfo = []byte{0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20}
 
-// verify reports whether sig is k's RSASSA-PKCS1-v1_5 signature of the
+// Verify reports whether sig is k's RSASSA-PKCS1-v1_5 signature of the
 // SHA-256 digest d.
-func (k *pubKey) verify(d *[32]byte, sig []byte) bool {
-	if fips140.Enabled() || k.pub.N.BitLen() > keptModulusMaxBits {
+func (k *Key) Verify(d *[32]byte, sig []byte) bool {
+	if fips140.Enabled() || k.pub.N.BitLen() > MaxKeptBits {
 		return rsa.VerifyPKCS1v15(k.pub, crypto.SHA256, d[:], sig) == nil
 	}
 	if !k.usable {
@@ -104,3 +124,24 @@ func (k *pubKey) verify(d *[32]byte, sig []byte) bool {
 	}
 	return bytes.Equal(em[size-t:size-len(d)], sha256DigestInfo) && bytes.Equal(em[size-len(d):], d[:])
 }
+
+// KeyCache remembers parsed public keys by address: parsing DER costs
+// more than an RSA verification, and the same wallets sign again and
+// again. Two generations of KeyCacheGeneration addresses: a busy wallet
+// stays parsed however many others pass through. The zero value is empty
+// and ready.
+type KeyCache struct {
+	g generations.Map[string, *Key]
+}
+
+// KeyCacheGeneration bounds each generation of a KeyCache.
+const KeyCacheGeneration = 1 << 15
+
+// Get returns the key cached for addr, if any.
+func (c *KeyCache) Get(addr string) (*Key, bool) { return c.g.Get(addr, KeyCacheGeneration) }
+
+// Put caches k for addr.
+func (c *KeyCache) Put(addr string, k *Key) { c.g.Put(addr, k, KeyCacheGeneration) }
+
+// Len is the number of keys cached.
+func (c *KeyCache) Len() int { return c.g.Len() }

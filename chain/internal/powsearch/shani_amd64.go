@@ -1,17 +1,17 @@
 //go:build amd64 && !purego
 
-package chain
+package powsearch
 
 // The proof-of-work try compresses one 64-byte block from the saved
 // midstate. crypto/sha256 offers that only through MarshalBinary and
 // UnmarshalBinary, whose copying costs more than the compression itself
 // on a CPU with the SHA extensions; with them, the miner calls Go's own
-// SHA-NI block function (copied into pow_amd64.s) on a copy of the state.
+// SHA-NI block function (copied into shani_amd64.s) on a copy of the state.
 
 //go:noescape
 func blockSHANI(dig *[8]uint32, p []byte)
 
-// searchSHANI is the miner's inner loop (pow_amd64.s): from the midstate,
+// searchSHANI is the miner's inner loop (shani_amd64.s): from the midstate,
 // it tries the nonces start, start+stride, ... (count of them, count > 0)
 // in tail's bytes 24..31 and returns the index of the first whose hash's
 // first word is below limit, or count.

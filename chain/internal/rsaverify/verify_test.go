@@ -1,4 +1,4 @@
-package chain
+package rsaverify
 
 import (
 	"bytes"
@@ -6,10 +6,38 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
 	"math/big"
+	"os"
 	"strconv"
+	"strings"
 	"testing"
+
+	"github.com/pycotr/pycotr/internal/testkit"
 )
+
+// key is one of the test binary's 1024-bit keys.
+func key(i int) *rsa.PrivateKey { return testkit.Key(i) }
+
+// exampleKey is the key of chain's protocol examples (one file, in chain's
+// testdata): the fuzz corpora below hold its signatures.
+func exampleKey(t testing.TB) *rsa.PrivateKey {
+	t.Helper()
+	b, err := os.ReadFile("../../testdata/example_key.hex")
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := hex.DecodeString(strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := x509.ParsePKCS1PrivateKey(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
 
 // stdVerify is the reference: crypto/rsa's verification of the same input.
 func stdVerify(pub *rsa.PublicKey, d *[32]byte, sig []byte) bool {
@@ -145,23 +173,23 @@ func TestVerifyMatchesStdlib(t *testing.T) {
 		"1031 (odd length)": makeKey(t, 1031, 65537),
 		"2048":              makeKey(t, 2048, 65537),
 		"4096 (more limbs)": makeKey(t, 4096, 65537),
-		"4104 (crypto/rsa)": makeKey(t, keptModulusMaxBits+8, 65537),
+		"4104 (crypto/rsa)": makeKey(t, MaxKeptBits+8, 65537),
 		"e = 3":             makeKey(t, 1024, 3),
 		"e = 2³¹ − 1":       makeKey(t, 1024, 1<<31-1),
 	}
 	d := sha256.Sum256([]byte("pycotr verify"))
 	for name, k := range keys {
-		pk := newPubKey(&k.PublicKey)
+		pk := NewKey(&k.PublicKey)
 		for cname, sig := range verifyCases(k, d) {
 			want := stdVerify(&k.PublicKey, &d, sig)
-			if got := pk.verify(&d, sig); got != want {
+			if got := pk.Verify(&d, sig); got != want {
 				t.Errorf("key %s, %s: verify = %v, crypto/rsa says %v", name, cname, got, want)
 			}
 			if want != (cname == "good" || cname == "hand-built good") {
 				t.Errorf("key %s, %s: crypto/rsa says %v: the case is not what it claims", name, cname, want)
 			}
 		}
-		if kept := pk.mod.Load() != nil; kept != (k.N.BitLen() <= keptModulusMaxBits) {
+		if kept := pk.mod.Load() != nil; kept != (k.N.BitLen() <= MaxKeptBits) {
 			t.Errorf("key %s: modulus kept = %v for a %d-bit key", name, kept, k.N.BitLen())
 		}
 	}
@@ -178,70 +206,32 @@ func TestVerifyMatchesStdlib(t *testing.T) {
 		if stdVerify(&pub, &d, good) {
 			t.Fatalf("%s: crypto/rsa verifies; the case is not what it claims", name)
 		}
-		if newPubKey(&pub).verify(&d, good) {
+		if NewKey(&pub).Verify(&d, good) {
 			t.Errorf("%s: verifies, crypto/rsa refuses", name)
 		}
-	}
-}
-
-// TestVerifyBytesThroughTheCache: an address's second verification uses
-// the cached key and its kept modulus, and still refuses a bad signature.
-func TestVerifyBytesThroughTheCache(t *testing.T) {
-	msg := []byte("cached")
-	sig, err := SignBytes(key(2), msg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range 3 {
-		if err := VerifyBytes(addr(2), msg, sig); err != nil {
-			t.Fatalf("try %d: %v", i, err)
-		}
-		if err := VerifyBytes(addr(3), msg, sig); err != ErrBadSignature {
-			t.Fatalf("try %d, other key: %v, want ErrBadSignature", i, err)
-		}
-		if err := VerifyBytes(addr(2), []byte("other"), sig); err != ErrBadSignature {
-			t.Fatalf("try %d, other message: %v, want ErrBadSignature", i, err)
-		}
-	}
-	k, ok := cachedKey(addr(2))
-	if !ok || k.mod.Load() == nil {
-		t.Fatal("the key is not cached with its modulus")
 	}
 }
 
 // TestKeyCacheGenerations: filling the cache many times over keeps a key
 // in use, and forgets the rest without emptying at once.
 func TestKeyCacheGenerations(t *testing.T) {
-	keyCache.mu.Lock()
-	cur, old := keyCache.cur, keyCache.old
-	keyCache.cur, keyCache.old = nil, nil
-	keyCache.mu.Unlock()
-	t.Cleanup(func() { // the fake entries below must not reach other tests
-		keyCache.mu.Lock()
-		keyCache.cur, keyCache.old = cur, old
-		keyCache.mu.Unlock()
-	})
-	hot := addr(4)
-	want, err := parseKey(hot)
-	if err != nil {
-		t.Fatal(err)
-	}
-	k := newPubKey(&key(5).PublicKey)
-	for i := range 3 * keyCacheGeneration {
-		cacheKey(Address(fmtIndex(i)), k)
+	var keyCache KeyCache
+	hot := "hot"
+	want := NewKey(&key(4).PublicKey)
+	keyCache.Put(hot, want)
+	k := NewKey(&key(5).PublicKey)
+	for i := range 3 * KeyCacheGeneration {
+		keyCache.Put(fmtIndex(i), k)
 		if i%1000 == 0 {
-			if got, ok := cachedKey(hot); !ok || got != want || !got.pub.Equal(&key(4).PublicKey) {
+			if got, ok := keyCache.Get(hot); !ok || got != want || !got.Public().Equal(&key(4).PublicKey) {
 				t.Fatalf("the key in use was dropped or changed after %d others", i)
 			}
 		}
 	}
-	keyCache.mu.RLock()
-	n := len(keyCache.cur) + len(keyCache.old)
-	keyCache.mu.RUnlock()
-	if n > 2*keyCacheGeneration {
+	if n := keyCache.Len(); n > 2*KeyCacheGeneration {
 		t.Fatalf("the cache holds %d keys, more than two generations", n)
 	}
-	if _, ok := cachedKey(Address(fmtIndex(0))); ok {
+	if _, ok := keyCache.Get(fmtIndex(0)); ok {
 		t.Fatal("a key not used for three generations is still cached")
 	}
 }
@@ -255,17 +245,17 @@ func TestVerifyFirstUseConcurrent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pk := newPubKey(&k.PublicKey)
+	pk := NewKey(&k.PublicKey)
 	results := make(chan bool, 8)
 	for range 8 {
-		go func() { results <- pk.verify(&d, sig) }()
+		go func() { results <- pk.Verify(&d, sig) }()
 	}
 	for range 8 {
 		if !<-results {
 			t.Fatal("a concurrent first verification refused a good signature")
 		}
 	}
-	if !pk.verify(&d, sig) || pk.verify(&d, sig[1:]) {
+	if !pk.Verify(&d, sig) || pk.Verify(&d, sig[1:]) {
 		t.Fatal("wrong answer after the concurrent first use")
 	}
 }
@@ -281,11 +271,11 @@ func FuzzVerifyMatchesStdlib(f *testing.F) {
 	for _, sig := range verifyCases(k, d) {
 		f.Add(sig, d[:])
 	}
-	pk := newPubKey(&k.PublicKey)
+	pk := NewKey(&k.PublicKey)
 	f.Fuzz(func(t *testing.T, sig, digest []byte) {
 		var d [32]byte
 		copy(d[:], digest)
-		if got, want := pk.verify(&d, sig), stdVerify(&k.PublicKey, &d, sig); got != want {
+		if got, want := pk.Verify(&d, sig), stdVerify(&k.PublicKey, &d, sig); got != want {
 			t.Fatalf("verify = %v, crypto/rsa says %v", got, want)
 		}
 	})
@@ -304,9 +294,9 @@ func BenchmarkVerify2048(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Run("kept-modulus", func(b *testing.B) {
-		pk := newPubKey(&k.PublicKey)
+		pk := NewKey(&k.PublicKey)
 		for b.Loop() {
-			if !pk.verify(&d, sig) {
+			if !pk.Verify(&d, sig) {
 				b.Fatal("refused")
 			}
 		}
@@ -343,7 +333,7 @@ func FuzzVerifyEncodings(f *testing.F) {
 	} {
 		f.Add(encodeEM(size, d[:], mut))
 	}
-	pk := newPubKey(&k.PublicKey)
+	pk := NewKey(&k.PublicKey)
 	f.Fuzz(func(t *testing.T, in []byte) {
 		em := make([]byte, size)
 		copy(em[max(0, size-len(in)):], in[max(0, len(in)-size):])
@@ -351,7 +341,7 @@ func FuzzVerifyEncodings(f *testing.F) {
 			return // no signature yields it
 		}
 		sig := rawSign(k, em)
-		if got, want := pk.verify(&d, sig), stdVerify(&k.PublicKey, &d, sig); got != want {
+		if got, want := pk.Verify(&d, sig), stdVerify(&k.PublicKey, &d, sig); got != want {
 			t.Fatalf("encoding %x: verify = %v, crypto/rsa says %v", em, got, want)
 		}
 	})
