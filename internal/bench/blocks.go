@@ -7,26 +7,18 @@ import (
 )
 
 // The benchmark's one way to make blocks without the network: build the
-// next block on a chain's tip and solve it here, then hand it to every
-// chain that should hold it. The phases use it for fixtures (funding
+// next block on a chain's tip (chain.NewBlock, the builder the chain's own
+// template and chain/chaintest use) and solve it here, then hand it to
+// every chain that should hold it. The phases use it for fixtures (funding
 // wallets, filler and sync chains, the memory phase's 100 000 blocks).
-//
-// chain/chaintest is to provide a shared builder for tests; when it
-// lands, nextBlock becomes a call to it.
 
 // nextBlock builds and solves the block after c's tip paying miner, with
 // txs, its timestamp one millisecond after the tip's.
 func nextBlock(ctx context.Context, c *chain.Chain, miner chain.Address, txs []chain.Tx) (*chain.Block, error) {
 	tip := c.Tip()
 	p := c.Params()
-	var fees int64
-	for i := range txs {
-		fees += txs[i].Fee
-	}
-	blk := &chain.Block{Txs: append([]chain.Tx{chain.NewReward(miner, p.Reward+fees)}, txs...)}
-	blk.Header = chain.Header{Version: chain.BlockVersion, Height: tip.Height + 1, PrevHash: tip.Hash,
-		Timestamp: tip.Timestamp + 1, Bits: p.Bits}
-	blk.Header.MerkleRoot = blk.ComputeMerkleRoot()
+	blk := chain.NewBlock(chain.Header{Version: chain.BlockVersion, Height: tip.Height + 1, PrevHash: tip.Hash,
+		Timestamp: tip.Timestamp + 1, Bits: p.Bits}, miner, p.Reward, txs)
 	var m chain.Miner
 	h, err := m.Solve(ctx, blk.Header)
 	if err != nil {
