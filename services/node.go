@@ -34,6 +34,7 @@ type Config struct {
 
 	// NATS: external servers, or an embedded one (in-process connection).
 	NATSServers []string
+	NATSAuth    events.ClientAuth // credentials and TLS for NATSServers
 	Embedded    *events.Server
 	Prefix      string
 
@@ -153,6 +154,7 @@ func (n *Node) Start(ctx context.Context) error {
 	}
 	bus, err := events.Connect(events.BusConfig{
 		Servers:  n.cfg.NATSServers,
+		Auth:     n.cfg.NATSAuth,
 		Embedded: n.cfg.Embedded,
 		NodeID:   n.cfg.ID,
 		Name:     "pycotr " + n.cfg.Name,

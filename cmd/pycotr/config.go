@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"flag"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/kelseyhightower/envconfig"
 
+	"github.com/pycotr/pycotr/events"
 	"github.com/pycotr/pycotr/services"
 )
 
@@ -24,26 +26,43 @@ const envPrefix = "PYCOTR"
 // variables (envconfig) and overridden by flags. The README's table lists
 // the same variables; a test keeps them in step.
 type nodeConfig struct {
-	NodeName          string   `split_words:"true" default:"node-1" desc:"node name, shown to peers and in logs"`
-	HTTPAddr          string   `split_words:"true" default:":3001" desc:"HTTP listen address"`
-	PublicURL         string   `split_words:"true" desc:"URL peers and the frontend use for this node (default http://localhost:<port>)"`
-	NatsURL           []string `split_words:"true" desc:"NATS server URLs, comma-separated, first preferred; empty = start an embedded server"`
-	NATSListen        string   `split_words:"true" desc:"embedded server's client address, e.g. 127.0.0.1:4222; empty = in-process only"`
-	NATSClusterListen string   `split_words:"true" desc:"embedded server's route address, e.g. 127.0.0.1:6222; empty = no cluster"`
-	NATSRoutes        []string `split_words:"true" desc:"embedded server's routes to other servers, nats-route://host:port, comma-separated"`
-	SubjectPrefix     string   `split_words:"true" default:"pycotr" desc:"NATS subject prefix, so several networks can share one NATS"`
-	MinerKey          string   `split_words:"true" desc:"miner private key, hex DER PKCS#1; empty = the development key of node-N"`
-	MinerKeyFile      string   `split_words:"true" desc:"file holding the miner key (instead of PYCOTR_MINER_KEY)"`
-	MinerPause        seconds  `split_words:"true" default:"5" desc:"seconds between blocks (paced) or their mean (poisson)"`
-	MinerMode         string   `split_words:"true" default:"paced" desc:"paced, poisson or race"`
-	MinerAutostart    bool     `split_words:"true" default:"true" desc:"start mining at start-up"`
-	MinerHashrate     float64  `split_words:"true" desc:"hash-rate limit in hashes/s (the race mode's power); 0 = no limit"`
-	GenesisFile       string   `split_words:"true" desc:"genesis file; empty = the embedded default network"`
-	DataDir           string   `split_words:"true" desc:"data directory; empty = in memory, as the original"`
-	LogLevel          string   `split_words:"true" default:"info" desc:"debug, info, warn or error"`
-	LogFormat         string   `split_words:"true" default:"text" desc:"text or json"`
-	CORSOrigins       []string `split_words:"true" default:"*" desc:"origins allowed to call the HTTP API, comma-separated"`
-	MaxBodyBytes      int64    `split_words:"true" default:"1048576" desc:"largest accepted HTTP request body"`
+	NodeName           string   `split_words:"true" default:"node-1" desc:"node name, shown to peers and in logs"`
+	HTTPAddr           string   `split_words:"true" default:":3001" desc:"HTTP listen address"`
+	PublicURL          string   `split_words:"true" desc:"URL peers and the frontend use for this node (default http://localhost:<port>)"`
+	NatsURL            []string `split_words:"true" desc:"NATS server URLs, comma-separated, first preferred; empty = start an embedded server"`
+	NATSListen         string   `split_words:"true" desc:"embedded server's client address, e.g. 127.0.0.1:4222; empty = in-process only"`
+	NATSClusterListen  string   `split_words:"true" desc:"embedded server's route address, e.g. 127.0.0.1:6222; empty = no cluster"`
+	NATSRoutes         []string `split_words:"true" desc:"embedded server's routes to other servers, nats-route://host:port, comma-separated"`
+	NATSServerToken    string   `split_words:"true" desc:"token the embedded server requires of its clients (needed beyond loopback)"`
+	NATSServerUser     string   `split_words:"true" desc:"user the embedded server requires of its clients and routes, with PYCOTR_NATS_SERVER_PASSWORD"`
+	NATSServerPassword string   `split_words:"true" desc:"password of PYCOTR_NATS_SERVER_USER"`
+	NATSClient
+	SubjectPrefix  string   `split_words:"true" default:"pycotr" desc:"NATS subject prefix, so several networks can share one NATS"`
+	MinerKey       string   `split_words:"true" desc:"miner private key, hex DER PKCS#1; empty = the development key of node-N"`
+	MinerKeyFile   string   `split_words:"true" desc:"file holding the miner key (instead of PYCOTR_MINER_KEY)"`
+	MinerPause     seconds  `split_words:"true" default:"5" desc:"seconds between blocks (paced) or their mean (poisson)"`
+	MinerMode      string   `split_words:"true" default:"paced" desc:"paced, poisson or race"`
+	MinerAutostart bool     `split_words:"true" default:"true" desc:"start mining at start-up"`
+	MinerHashrate  float64  `split_words:"true" desc:"hash-rate limit in hashes/s (the race mode's power); 0 = no limit"`
+	GenesisFile    string   `split_words:"true" desc:"genesis file; empty = the embedded default network"`
+	DataDir        string   `split_words:"true" desc:"data directory; empty = in memory, as the original"`
+	LogLevel       string   `split_words:"true" default:"info" desc:"debug, info, warn or error"`
+	LogFormat      string   `split_words:"true" default:"text" desc:"text or json"`
+	CORSOrigins    []string `split_words:"true" default:"*" desc:"origins allowed to call the HTTP API, comma-separated"`
+	MaxBodyBytes   int64    `split_words:"true" default:"1048576" desc:"largest accepted HTTP request body"`
+}
+
+// NATSClient is what a node, or `pycotr status`, presents to an external
+// NATS server: credentials and TLS (events.ClientAuth).
+type NATSClient struct {
+	NatsUser         string `split_words:"true" desc:"user for an external NATS server, with PYCOTR_NATS_PASSWORD"`
+	NatsPassword     string `split_words:"true" desc:"password of PYCOTR_NATS_USER"`
+	NatsToken        string `split_words:"true" desc:"token for an external NATS server"`
+	NatsNkeySeedFile string `split_words:"true" desc:"NKey seed file for an external NATS server"`
+	NatsCreds        string `split_words:"true" desc:"JWT credentials file (.creds) for an external NATS server"`
+	NatsTLSCa        string `split_words:"true" desc:"PEM file of the CA that signed the NATS server's certificate"`
+	NatsTLSCert      string `split_words:"true" desc:"PEM client certificate for mutual TLS, with PYCOTR_NATS_TLS_KEY"`
+	NatsTLSKey       string `split_words:"true" desc:"PEM key of PYCOTR_NATS_TLS_CERT"`
 }
 
 // originalVariables maps the original Pycotr backend's variables to ours;
@@ -123,6 +142,20 @@ func loadNodeConfig(args []string) (nodeConfig, error) {
 	fs.StringVar(&c.NATSListen, "nats-listen", c.NATSListen, "embedded NATS client address (PYCOTR_NATS_LISTEN)")
 	fs.StringVar(&c.NATSClusterListen, "nats-cluster-listen", c.NATSClusterListen, "embedded NATS route address (PYCOTR_NATS_CLUSTER_LISTEN)")
 	fs.Var((*list)(&c.NATSRoutes), "nats-routes", "embedded NATS routes (PYCOTR_NATS_ROUTES)")
+	for _, f := range []struct {
+		p          *string
+		name, desc string
+	}{
+		{&c.NATSServerToken, "nats-server-token", "PYCOTR_NATS_SERVER_TOKEN"},
+		{&c.NATSServerUser, "nats-server-user", "PYCOTR_NATS_SERVER_USER"},
+		{&c.NATSServerPassword, "nats-server-password", "PYCOTR_NATS_SERVER_PASSWORD"},
+		{&c.NatsUser, "nats-user", "PYCOTR_NATS_USER"}, {&c.NatsPassword, "nats-password", "PYCOTR_NATS_PASSWORD"},
+		{&c.NatsToken, "nats-token", "PYCOTR_NATS_TOKEN"}, {&c.NatsNkeySeedFile, "nats-nkey-seed-file", "PYCOTR_NATS_NKEY_SEED_FILE"},
+		{&c.NatsCreds, "nats-creds", "PYCOTR_NATS_CREDS"}, {&c.NatsTLSCa, "nats-tls-ca", "PYCOTR_NATS_TLS_CA"},
+		{&c.NatsTLSCert, "nats-tls-cert", "PYCOTR_NATS_TLS_CERT"}, {&c.NatsTLSKey, "nats-tls-key", "PYCOTR_NATS_TLS_KEY"},
+	} {
+		fs.StringVar(f.p, f.name, *f.p, f.desc)
+	}
 	fs.StringVar(&c.SubjectPrefix, "subject-prefix", c.SubjectPrefix, "NATS subject prefix (PYCOTR_SUBJECT_PREFIX)")
 	fs.StringVar(&c.MinerKeyFile, "miner-key-file", c.MinerKeyFile, "miner key file (PYCOTR_MINER_KEY_FILE)")
 	fs.Var(&c.MinerPause, "pause", "miner pause in seconds (PYCOTR_MINER_PAUSE)")
@@ -181,8 +214,14 @@ func (c *nodeConfig) validate() error {
 			return usagef("bad PYCOTR_NATS_URL entry %q: want nats://host:port", s)
 		}
 	}
-	if len(c.NatsURL) > 0 && (c.NATSListen != "" || c.NATSClusterListen != "") {
-		return usagef("PYCOTR_NATS_LISTEN and PYCOTR_NATS_CLUSTER_LISTEN configure the embedded server; leave PYCOTR_NATS_URL empty to use it")
+	if len(c.NatsURL) > 0 && (c.NATSListen != "" || c.NATSClusterListen != "" || c.NATSServerToken != "" || c.NATSServerUser != "") {
+		return usagef("PYCOTR_NATS_LISTEN, PYCOTR_NATS_CLUSTER_LISTEN and PYCOTR_NATS_SERVER_* configure the embedded server; leave PYCOTR_NATS_URL empty to use it")
+	}
+	if err := c.natsAuth().Check(); err != nil {
+		return usagef("%v", err)
+	}
+	if len(c.NatsURL) == 0 && c.natsAuth() != (events.ClientAuth{}) {
+		return usagef("PYCOTR_NATS_USER, _TOKEN, _NKEY_SEED_FILE, _CREDS and _TLS_* are for an external server (PYCOTR_NATS_URL); the embedded one takes PYCOTR_NATS_SERVER_*")
 	}
 	if c.NATSListen != "" {
 		if _, _, err := net.SplitHostPort(c.NATSListen); err != nil {
@@ -216,6 +255,24 @@ func (c *nodeConfig) validate() error {
 		return usagef("bad PYCOTR_MAX_BODY_BYTES=%d: want at least 1024", c.MaxBodyBytes)
 	}
 	return nil
+}
+
+// natsAuth is what the node presents to an external NATS server.
+func (c *NATSClient) natsAuth() events.ClientAuth {
+	return events.ClientAuth{User: c.NatsUser, Password: c.NatsPassword, Token: c.NatsToken,
+		NKeySeedFile: c.NatsNkeySeedFile, CredsFile: c.NatsCreds, TLSCA: c.NatsTLSCa, TLSCert: c.NatsTLSCert, TLSKey: c.NatsTLSKey}
+}
+
+// natsRefused names the setting a NATS server refused, for the one line
+// a bad credential prints; other errors pass through.
+func (c *NATSClient) natsRefused(err error) error {
+	switch {
+	case errors.Is(err, events.ErrAuth):
+		return usagef("bad %s: %v", cmp.Or(c.natsAuth().Setting(), "NATS credentials (none set)"), err)
+	case errors.Is(err, events.ErrTLS):
+		return usagef("bad PYCOTR_NATS_TLS_CA, PYCOTR_NATS_TLS_CERT or PYCOTR_NATS_TLS_KEY: %v", err)
+	}
+	return err
 }
 
 func parseLevel(s string) (slog.Level, error) {

@@ -44,6 +44,7 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		srv, err = events.StartServer(events.ServerConfig{
 			Name: cfg.NodeName, Listen: cfg.NATSListen,
 			ClusterListen: cfg.NATSClusterListen, Routes: cfg.NATSRoutes,
+			Token: cfg.NATSServerToken, User: cfg.NATSServerUser, Password: cfg.NATSServerPassword,
 		})
 		if err != nil {
 			return err
@@ -59,13 +60,13 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		Name: cfg.NodeName, PublicURL: cfg.PublicURL, MinerKey: key, Genesis: g, DataDir: cfg.DataDir,
 		Miner: services.MinerConfig{Mode: mode, Pause: time.Duration(cfg.MinerPause), Autostart: cfg.MinerAutostart,
 			HashRate: cfg.MinerHashrate},
-		NATSServers: cfg.NatsURL, Embedded: srv, Prefix: cfg.SubjectPrefix, Logger: log,
+		NATSServers: cfg.NatsURL, NATSAuth: cfg.natsAuth(), Embedded: srv, Prefix: cfg.SubjectPrefix, Logger: log,
 	})
 	if err != nil {
 		return err
 	}
 	if err := node.Start(ctx); err != nil {
-		return err
+		return cfg.natsRefused(err)
 	}
 	defer node.Close()
 	hs.SetHandler(httpapi.New(httpapi.Config{Node: node, Logger: log, MaxBodyBytes: cfg.MaxBodyBytes, CORSOrigins: cfg.CORSOrigins, DevKeys: true}))

@@ -12,6 +12,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/kelseyhightower/envconfig"
+
 	"github.com/pycotr/pycotr/events"
 	"github.com/pycotr/pycotr/internal/wait"
 )
@@ -36,9 +38,13 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return usagef("%v", err)
 	}
-	bus, err := events.Connect(events.BusConfig{Servers: splitList(*natsURL), Name: "pycotr status", Subjects: subjects})
+	var client NATSClient // the node's PYCOTR_NATS_USER, _TOKEN, _CREDS, _TLS_*, ...
+	if err := envconfig.Process(envPrefix, &client); err != nil {
+		return usagef("%v", err)
+	}
+	bus, err := events.Connect(events.BusConfig{Servers: splitList(*natsURL), Auth: client.natsAuth(), Name: "pycotr status", Subjects: subjects})
 	if err != nil {
-		return err
+		return client.natsRefused(err)
 	}
 	defer bus.Close()
 	if !wait.For(ctx, 3*time.Second, 20*time.Millisecond, bus.Connected) {
