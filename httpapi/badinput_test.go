@@ -24,7 +24,7 @@ type nodeSnapshot struct {
 func snapshot(ta *testAPI, wallets ...chain.Address) nodeSnapshot {
 	n := ta.node
 	count, _ := n.Chain().MempoolStats()
-	s := nodeSnapshot{tip: n.Chain().Tip().Hash, mempool: count, pause: n.Pause().String(), peers: n.PeerURLs(), mining: n.Mining()}
+	s := nodeSnapshot{tip: n.Chain().Tip().Hash, mempool: count, pause: n.Miner().Pause().String(), peers: n.Peers().URLs(), mining: n.Miner().Mining()}
 	for _, w := range wallets {
 		s.balances = append(s.balances, n.Chain().Balance(w))
 	}
@@ -191,7 +191,7 @@ func TestBadInput(t *testing.T) {
 		{"v1 wrong method on pause", "POST", "/api/v1/miner/pause", js, `{"pause":5}`, false, 405, codeMethodNotAllowed},
 	}
 
-	wallets := []chain.Address{a1, a2, addr(t, 3), n.MinerAddress()}
+	wallets := []chain.Address{a1, a2, addr(t, 3), n.Miner().Address()}
 	before := snapshot(ta, wallets...)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	"github.com/pycotr/pycotr/chain"
 	"github.com/pycotr/pycotr/events"
 	"github.com/pycotr/pycotr/genesis"
+	"github.com/pycotr/pycotr/services/miner"
 )
 
 // testGenesis is a network with low difficulty so tests mine instantly.
@@ -37,7 +38,7 @@ func testNodeConfig(t testing.TB, i int, g *genesis.File) Config {
 		PresenceInterval:  100 * time.Millisecond,
 		ConsensusInterval: time.Second,
 		GatherStall:       100 * time.Millisecond,
-		Miner:             MinerConfig{Mode: ModePaced, Pause: 100 * time.Millisecond},
+		Miner:             miner.Settings{Mode: miner.ModePaced, Pause: 100 * time.Millisecond},
 	}
 }
 
@@ -127,7 +128,7 @@ func rawConn(t testing.TB, srv *events.Server) *nats.Conn {
 // miner, without processing it.
 func solveNext(t testing.TB, n *Node) *chain.Block {
 	t.Helper()
-	b := n.Chain().Template(n.MinerAddress())
+	b := n.Chain().Template(n.Miner().Address())
 	var m chain.Miner
 	h, err := m.Solve(context.Background(), b.Header)
 	if err != nil {

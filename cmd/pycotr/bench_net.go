@@ -20,6 +20,7 @@ import (
 	"github.com/pycotr/pycotr/genesis"
 	"github.com/pycotr/pycotr/httpapi"
 	"github.com/pycotr/pycotr/services"
+	"github.com/pycotr/pycotr/services/miner"
 )
 
 // Phases that run a local network in this process: an embedded NATS
@@ -95,7 +96,7 @@ func startNet(ctx context.Context, g *genesis.File, natsListen string, cfgs []se
 // serveHTTP serves a node's HTTP API on 127.0.0.1:0 until stop.
 func serveHTTP(ctx context.Context, n *services.Node) (url string, stop func(), err error) {
 	hs := httpapi.NewServer(httpapi.ServerConfig{Addr: "127.0.0.1:0", ShutdownTimeout: time.Second,
-		Handler: httpapi.New(httpapi.Config{Node: n})})
+		Handler: httpapi.New(httpapi.Config{Node: n, Chain: n.Chain(), Miner: n.Miner(), Peers: n.Peers()})})
 	if err := hs.Listen(); err != nil {
 		return "", nil, err
 	}
@@ -221,7 +222,7 @@ func (b *bench) fundedNet(ctx context.Context, keys []*rsa.PrivateKey) (*benchNe
 func dropNote(net *benchNet) string {
 	var drops uint64
 	for _, n := range net.cl.Nodes {
-		for _, v := range n.Stats().NATSDrops() {
+		for _, v := range n.Stats().NATSDrops {
 			drops += v
 		}
 	}
@@ -372,7 +373,7 @@ func (b *bench) propagation(ctx context.Context) error {
 		return err
 	}
 	cfgs := make([]services.Config, 3)
-	cfgs[0].Miner = services.MinerConfig{Pause: 100 * time.Millisecond}
+	cfgs[0].Miner = miner.Settings{Pause: 100 * time.Millisecond}
 	net, err := startNet(ctx, g, "", cfgs, false)
 	if err != nil {
 		return err
@@ -427,12 +428,12 @@ func (b *bench) propagation(ctx context.Context) error {
 		mu.Unlock()
 		count := func() int { mu.Lock(); defer mu.Unlock(); return len(mined) - first }
 		stopProf := b.profile("propagation-" + name)
-		nodes[0].StartMining()
+		nodes[0].Miner().Start()
 		ok := waitFor(ctx, time.Duration(want)*time.Second+30*time.Second, 10*time.Millisecond, func() bool {
 			b.prog.tick(name+" blocks", count(), want)
 			return count() >= want
 		})
-		nodes[0].StopMining()
+		nodes[0].Miner().Stop()
 		stopProf()
 		if !ok {
 			return nil, 0, fmt.Errorf("node 1 mined %d of %d blocks", count(), want)
@@ -581,15 +582,15 @@ func (b *bench) sync(ctx context.Context) error {
 	}
 	st := fresh.Stats()
 	note := fmt.Sprintf("%d blocks × %d RSA-1024 transfers, from the fresh node's start (consensus stall 25 ms included)", target, b.sz.syncTxs)
-	if r := st.SyncRedundant.Load(); r > 0 {
+	if r := st.SyncRedundant; r > 0 {
 		note += fmt.Sprintf("; %d redundant blocks", r)
 	}
 	b.goal("sync", "blocks_per_s", float64(target)/el.Seconds(), "blocks/s", 2000, false, note)
 	b.fig("sync", "tx_per_s", float64(target)*float64(b.sz.syncTxs)/el.Seconds(), "tx/s", "")
-	b.fig("sync", "bytes", float64(st.SyncBytes.Load()), "B", fmt.Sprintf("Stats.SyncBytes, %d pages", st.SyncPages.Load()))
-	b.fig("sync", "bytes_per_block", float64(st.SyncBytes.Load())/float64(target), "B/block",
+	b.fig("sync", "bytes", float64(st.SyncBytes), "B", fmt.Sprintf("Stats.SyncBytes, %d pages", st.SyncPages))
+	b.fig("sync", "bytes_per_block", float64(st.SyncBytes)/float64(target), "B/block",
 		fmt.Sprintf("JSON; Block.Size averages %.0f B", float64(encoded)/float64(blocks)))
-	b.fig("sync", "mb_per_s", float64(st.SyncBytes.Load())/el.Seconds()/1e6, "MB/s", "")
+	b.fig("sync", "mb_per_s", float64(st.SyncBytes)/el.Seconds()/1e6, "MB/s", "")
 	return nil
 }
 
@@ -607,7 +608,7 @@ func (b *bench) netcost(ctx context.Context) error {
 		cfgs[i].ConsensusInterval = time.Hour
 		cfgs[i].GatherStall = 100 * time.Millisecond
 	}
-	cfgs[0].Miner = services.MinerConfig{Pause: 300 * time.Millisecond}
+	cfgs[0].Miner = miner.Settings{Pause: 300 * time.Millisecond}
 	net, err := startNet(ctx, g, "127.0.0.1:0", cfgs, false)
 	if err != nil {
 		return err
@@ -634,7 +635,7 @@ func (b *bench) netcost(ctx context.Context) error {
 		time.Sleep(300 * time.Millisecond) // let any presence-triggered sync settle
 		counter.reset()
 		start := time.Now()
-		nodes[0].StartMining()
+		nodes[0].Miner().Start()
 		var mined string
 		timeout := time.After(30 * time.Second)
 		for mined == "" {
@@ -650,7 +651,7 @@ func (b *bench) netcost(ctx context.Context) error {
 				return fmt.Errorf("node 1 mined no block at height %d", h)
 			}
 		}
-		nodes[0].StopMining()
+		nodes[0].Miner().Stop()
 		if !waitFor(ctx, 10*time.Second, time.Millisecond, func() bool {
 			return chains[1].Height() >= h && chains[2].Height() >= h
 		}) {
