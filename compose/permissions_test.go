@@ -18,6 +18,7 @@ import (
 	"github.com/pycotr/pycotr/events"
 	"github.com/pycotr/pycotr/internal/testkit"
 	"github.com/pycotr/pycotr/services"
+	"github.com/pycotr/pycotr/services/miner"
 )
 
 // TestNodePermissionsSuffice runs the compose cluster's NATS users for
@@ -72,7 +73,7 @@ func TestNodePermissionsSuffice(t *testing.T) {
 			NATSServers:      []string{srv.ClientURL()},
 			NATSAuth:         events.ClientAuth{User: fmt.Sprintf("node-%d", i), Password: fmt.Sprintf("test-node%d-pw", i)},
 			PresenceInterval: 100 * time.Millisecond, ConsensusInterval: 500 * time.Millisecond, GatherStall: 100 * time.Millisecond,
-			Miner:  services.MinerConfig{Pause: 50 * time.Millisecond, Autostart: i == 1},
+			Miner:  miner.Settings{Pause: 50 * time.Millisecond, Autostart: i == 1},
 			Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		})
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 	neturl "net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -61,7 +62,16 @@ type Bus struct {
 
 	mu  sync.Mutex
 	svc micro.Service
+
+	// handlers is read-held by each inbound handler while it runs; Close
+	// takes it for good, so no handler runs after Close returns.
+	handlers sync.RWMutex
+	closed   chan struct{} // closed when the connection is closed
+	closing  atomic.Bool
 }
+
+// drainTimeout bounds how long Close lets in-flight handlers finish.
+const drainTimeout = 5 * time.Second
 
 // Connect opens the connection: named after the node, no echo of its own
 // messages, reconnecting forever with backoff.
@@ -72,7 +82,8 @@ func Connect(cfg BusConfig) (*Bus, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	b := &Bus{cfg: cfg, log: cfg.Logger}
+	b := &Bus{cfg: cfg, log: cfg.Logger, closed: make(chan struct{})}
+	var closeOnce sync.Once
 	opts := []nats.Option{
 		nats.Name(cfg.Name),
 		nats.NoEcho(),
@@ -84,6 +95,8 @@ func Connect(cfg BusConfig) (*Bus, error) {
 			return min(time.Duration(attempts+1)*100*time.Millisecond, 2*time.Second)
 		}),
 		nats.ReconnectBufSize(32 << 20),
+		nats.DrainTimeout(drainTimeout),
+		nats.ClosedHandler(func(*nats.Conn) { closeOnce.Do(func() { close(b.closed) }) }),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			b.log.Warn("nats disconnected", "err", err)
 			if cfg.OnConnState != nil {
@@ -252,6 +265,10 @@ const (
 
 func subscribe[T any](b *Bus, subject string, limit int, handle func(from string, v *T)) error {
 	sub, err := b.nc.Subscribe(subject, func(m *nats.Msg) {
+		if !b.handlers.TryRLock() {
+			return // the bus is closing: Close waits for handlers that began
+		}
+		defer b.handlers.RUnlock()
 		defer func() {
 			if r := recover(); r != nil {
 				b.log.Error("handler panic", "subject", subject, "panic", r)
@@ -480,19 +497,35 @@ func (b *Bus) RequestInfo(ctx context.Context, nodeID string) (*NodeState, error
 	return &s, nil
 }
 
-// Close stops the micro service and the subscriptions, lets in-flight
-// handlers finish (bounded), and closes the connection.
+// Close stops the micro service, drains the subscriptions (the messages
+// already delivered are handled; the in-flight handlers finish, within
+// drainTimeout) and closes the connection. No handler runs after Close
+// returns, so what the handlers use may be closed then.
 func (b *Bus) Close() error {
+	if !b.closing.CompareAndSwap(false, true) {
+		return nil
+	}
 	b.mu.Lock()
 	svc := b.svc
 	b.svc = nil
 	b.mu.Unlock()
+	var errs []error
 	if svc != nil {
-		_ = svc.Stop()
+		if err := svc.Stop(); err != nil {
+			errs = append(errs, fmt.Errorf("stop micro service: %w", err))
+		}
 	}
-	for _, s := range b.subs {
-		_ = s.Unsubscribe()
+	if err := b.nc.Drain(); err != nil { // closed already, or reconnecting: nothing to drain from
+		b.nc.Close()
 	}
-	b.nc.Close()
-	return nil
+	t := time.NewTimer(drainTimeout + time.Second)
+	defer t.Stop()
+	select {
+	case <-b.closed:
+	case <-t.C:
+		errs = append(errs, errors.New("nats drain: timed out"))
+		b.nc.Close()
+	}
+	b.handlers.Lock() // waits for a handler still running; later ones return at once
+	return errors.Join(errs...)
 }

@@ -21,12 +21,11 @@ type nodeSnapshot struct {
 	mining   bool
 }
 
-func snapshot(ta *testAPI, wallets ...chain.Address) nodeSnapshot {
-	n := ta.node
-	count, _ := n.Chain().MempoolStats()
-	s := nodeSnapshot{tip: n.Chain().Tip().Hash, mempool: count, pause: n.Pause().String(), peers: n.PeerURLs(), mining: n.Mining()}
+func snapshot(fa *fakeAPI, wallets ...chain.Address) nodeSnapshot {
+	count, _ := fa.chain.MempoolStats()
+	s := nodeSnapshot{tip: fa.chain.Tip().Hash, mempool: count, pause: fa.miner.Pause().String(), peers: fa.peers.URLs(), mining: fa.miner.Mining()}
 	for _, w := range wallets {
-		s.balances = append(s.balances, n.Chain().Balance(w))
+		s.balances = append(s.balances, fa.chain.Balance(w))
 	}
 	return s
 }
@@ -34,10 +33,11 @@ func snapshot(ta *testAPI, wallets ...chain.Address) nodeSnapshot {
 // TestBadInput sends malformed, ill-typed, oversized, unauthorised and
 // rule-breaking requests to compat and v1 routes: each gets its honest
 // status in its route's error format, and nothing changes on the node.
+// The node is a fake over an in-memory chain: no NATS.
 func TestBadInput(t *testing.T) {
 	const maxBody = 4096
-	ta := newTestAPI(t, startNode(t, startServer(t), 0), func(c *Config) { c.MaxBodyBytes = maxBody })
-	n := ta.node
+	ta := newFakeAPI(t, func(c *Config) { c.MaxBodyBytes = maxBody })
+	n := ta.fake
 	k1, k2 := testKey(t, 1), testKey(t, 2)
 	a1, a2 := addr(t, 1), addr(t, 2)
 
@@ -46,7 +46,10 @@ func TestBadInput(t *testing.T) {
 	if err := n.SubmitTx(&mint); err != nil {
 		t.Fatal(err)
 	}
-	mineUntil(t, n, "the mint is confirmed", func() bool { return confirmed(n, mint.ID) })
+	ta.mine(t, addr(t, 0))
+	if _, st, _ := ta.chain.FindTx(mint.ID); st != chain.TxConfirmed {
+		t.Fatal("the mint is not confirmed")
+	}
 	pending, err := chain.NewTransfer(k1, a2, 10, 0, "")
 	if err != nil {
 		t.Fatal(err)
@@ -191,7 +194,7 @@ func TestBadInput(t *testing.T) {
 		{"v1 wrong method on pause", "POST", "/api/v1/miner/pause", js, `{"pause":5}`, false, 405, codeMethodNotAllowed},
 	}
 
-	wallets := []chain.Address{a1, a2, addr(t, 3), n.MinerAddress()}
+	wallets := []chain.Address{a1, a2, addr(t, 3), ta.miner.Address()}
 	before := snapshot(ta, wallets...)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

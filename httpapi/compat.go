@@ -10,7 +10,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/pycotr/pycotr/chain"
-	"github.com/pycotr/pycotr/services"
+	"github.com/pycotr/pycotr/services/miner"
 )
 
 // The original Pycotr backend's routes (docs: compat/API.md), kept so the
@@ -71,24 +71,24 @@ func (a *api) handle(f func(http.ResponseWriter, *http.Request) error) http.Hand
 // pauseSeconds is the miner pause in whole seconds, as the original
 // reported it.
 func (a *api) pauseSeconds() int64 {
-	return int64(a.node.Pause().Round(time.Second) / time.Second)
+	return int64(a.miner.Pause().Round(time.Second) / time.Second)
 }
 
 func (a *api) compatStatus(w http.ResponseWriter, r *http.Request) {
-	writeCompat(w, "", map[string]any{"status": "started", "mining": a.node.Mining(), "miner_pause": a.pauseSeconds()})
+	writeCompat(w, "", map[string]any{"status": "started", "mining": a.miner.Mining(), "miner_pause": a.pauseSeconds()})
 }
 
 func (a *api) compatIsMining(w http.ResponseWriter, r *http.Request) {
-	writeCompat(w, "", a.node.Mining())
+	writeCompat(w, "", a.miner.Mining())
 }
 
 func (a *api) compatStartMining(w http.ResponseWriter, r *http.Request) {
-	a.node.StartMining()
+	a.miner.Start()
 	writeCompat(w, "Miner started", nil)
 }
 
 func (a *api) compatStopMining(w http.ResponseWriter, r *http.Request) {
-	a.node.StopMining()
+	a.miner.Stop()
 	writeCompat(w, "Miner stopped", nil)
 }
 
@@ -114,11 +114,11 @@ func (a *api) compatUpdatePause(w http.ResponseWriter, r *http.Request) error {
 
 // setPause checks and sets the miner pause, in seconds.
 func (a *api) setPause(seconds float64) error {
-	if !(seconds >= 0 && seconds <= services.MaxPause.Seconds()) { // also catches NaN
+	if !(seconds >= 0 && seconds <= miner.MaxPause.Seconds()) { // also catches NaN
 		return newError(http.StatusUnprocessableEntity, codeBadPause, "pause must be between 0 and %d seconds",
-			int64(services.MaxPause.Seconds()))
+			int64(miner.MaxPause.Seconds()))
 	}
-	if err := a.node.SetPause(time.Duration(seconds * float64(time.Second))); err != nil {
+	if err := a.miner.SetPause(time.Duration(seconds * float64(time.Second))); err != nil {
 		return newError(http.StatusUnprocessableEntity, codeBadPause, "%v", err)
 	}
 	return nil
@@ -129,7 +129,7 @@ func (a *api) compatWallets(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	out := []chain.Address{}
-	out = append(out, a.node.Chain().Recipients()...)
+	out = append(out, a.chain.Recipients()...)
 	writeCompat(w, "", out)
 	return nil
 }
@@ -147,7 +147,7 @@ func (a *api) compatBalanceFor(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	bal, err := a.node.Chain().CheckedBalance(chain.Address(wallet))
+	bal, err := a.chain.CheckedBalance(chain.Address(wallet))
 	if err != nil {
 		return err
 	}
@@ -177,7 +177,7 @@ func (a *api) compatCreateKey(w http.ResponseWriter, r *http.Request) error {
 
 func (a *api) compatDescribeNetwork(w http.ResponseWriter, r *http.Request) {
 	others := []string{}
-	others = append(others, a.node.PeerURLs()...)
+	others = append(others, a.peers.URLs()...)
 	writeCompat(w, "", map[string]any{"url": a.node.PublicURL(), "other_nodes": others, "pause": a.pauseSeconds()})
 }
 
@@ -213,7 +213,7 @@ func (a *api) registerOne(w http.ResponseWriter, r *http.Request, message string
 	if err != nil {
 		return err
 	}
-	a.node.RegisterPeerURL(u)
+	a.peers.Register(u)
 	writeCompat(w, message+u, nil)
 	return nil
 }
@@ -240,7 +240,7 @@ func (a *api) compatRegisterAll(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	for _, u := range urls {
-		a.node.RegisterPeerURL(u)
+		a.peers.Register(u)
 	}
 	writeCompat(w, "Nodes all registered: "+pythonList(urls), nil)
 	return nil

@@ -82,7 +82,7 @@ type compatChain struct {
 }
 
 func (a *api) compatChainView() compatChain {
-	c := a.node.Chain()
+	c := a.chain
 	blocks := c.Blocks(0, int(c.Height())+1)
 	out := compatChain{
 		ID: a.node.ID(), SourceBlockchainID: a.node.SourceChainID(),

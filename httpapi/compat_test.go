@@ -99,7 +99,7 @@ func TestCompatFrontendFlow(t *testing.T) {
 
 	var wallets []string
 	ta.compat("GET", "/get_wallets", map[string]any{}, &wallets)
-	for _, w := range []string{key.Public, to, string(n.MinerAddress())} {
+	for _, w := range []string{key.Public, to, string(n.Miner().Address())} {
 		if !slices.Contains(wallets, w) {
 			t.Errorf("get_wallets lacks %.16s…", w)
 		}
@@ -130,7 +130,7 @@ func TestCompatFrontendFlow(t *testing.T) {
 		t.Errorf("start_mining: %q", m)
 	}
 	ta.compat("GET", "/is_mining", nil, &mining)
-	if !mining || !n.Mining() {
+	if !mining || !n.Miner().Mining() {
 		t.Error("is_mining false after start_mining")
 	}
 	if m := ta.compat("POST", "/stop_mining", nil, nil); m != "Miner stopped" {
@@ -152,8 +152,8 @@ func TestCompatFrontendFlow(t *testing.T) {
 		Pause      int      `json:"pause"`
 	}
 	ta.compat("GET", "/describe_network", nil, &network)
-	if pause != 7 || status.MinerPause != 7 || network.Pause != 7 || n.Pause() != 7*time.Second {
-		t.Errorf("pause: get_miner_pause %d, status %d, describe_network %d, node %s", pause, status.MinerPause, network.Pause, n.Pause())
+	if pause != 7 || status.MinerPause != 7 || network.Pause != 7 || n.Miner().Pause() != 7*time.Second {
+		t.Errorf("pause: get_miner_pause %d, status %d, describe_network %d, node %s", pause, status.MinerPause, network.Pause, n.Miner().Pause())
 	}
 
 	// Registration: the exact messages of the original.

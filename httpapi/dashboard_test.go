@@ -22,6 +22,7 @@ import (
 	"github.com/pycotr/pycotr/events"
 	"github.com/pycotr/pycotr/httpapi"
 	"github.com/pycotr/pycotr/services"
+	"github.com/pycotr/pycotr/services/miner"
 )
 
 // chromiumPath is where Debian's chromium package puts the browser; CI
@@ -95,7 +96,7 @@ func TestDashboard(t *testing.T) {
 	// --- miner controls, on other nodes (their own URLs, CORS) --------
 	b.do("stop node-3's miner", chromedp.Click(chromedp.CSS(`#nodes .node:nth-child(3) button.toggle`)))
 	waitFor[bool](b, "node-3 shown stopped", `document.querySelector('#nodes .node:nth-child(3) [data-field="mining"]').textContent === 'stopped'`, 10*time.Second)
-	if nodes[2].Mining() {
+	if nodes[2].Miner().Mining() {
 		t.Error("node-3 still mines after Stop mining")
 	}
 	b.do("start node-3's miner", chromedp.Click(chromedp.CSS(`#nodes .node:nth-child(3) button.toggle`)))
@@ -106,8 +107,8 @@ func TestDashboard(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`#nodes .node:nth-child(2) .pause-form input`), "0.35"),
 		chromedp.Click(chromedp.CSS(`#nodes .node:nth-child(2) .pause-form button`)))
 	waitFor[bool](b, "node-2 shows the new pause", `document.querySelector('#nodes .node:nth-child(2) [data-field="pauseShown"]').textContent === '0.35 s'`, 10*time.Second)
-	if !nodes[2].Mining() || nodes[1].Pause() != 350*time.Millisecond {
-		t.Errorf("after the controls: node-3 mining %v (want true), node-2 pause %s (want 350ms)", nodes[2].Mining(), nodes[1].Pause())
+	if !nodes[2].Miner().Mining() || nodes[1].Miner().Pause() != 350*time.Millisecond {
+		t.Errorf("after the controls: node-3 mining %v (want true), node-2 pause %s (want 350ms)", nodes[2].Miner().Mining(), nodes[1].Miner().Pause())
 	}
 
 	// --- the browser's protocol code against chain's -------------------
@@ -332,7 +333,7 @@ func startDashboardCluster(t *testing.T) ([]string, []*services.Node) {
 			PresenceInterval:  200 * time.Millisecond,
 			ConsensusInterval: time.Second,
 			GatherStall:       100 * time.Millisecond,
-			Miner:             services.MinerConfig{Mode: services.ModePaced, Pause: time.Duration(300+100*i) * time.Millisecond, Autostart: true},
+			Miner:             miner.Settings{Mode: miner.ModePaced, Pause: time.Duration(300+100*i) * time.Millisecond, Autostart: true},
 		})
 	}
 	cl, err := services.StartCluster(context.Background(), cfg)
@@ -341,7 +342,7 @@ func startDashboardCluster(t *testing.T) ([]string, []*services.Node) {
 	}
 	t.Cleanup(func() { cl.Close() })
 	for i, n := range cl.Nodes {
-		srv := httptest.NewUnstartedServer(httpapi.New(httpapi.Config{Node: n, CORSOrigins: []string{"*"}}))
+		srv := httptest.NewUnstartedServer(httpapi.New(httpapi.Config{Node: n, Chain: n.Chain(), Miner: n.Miner(), Peers: n.Peers(), CORSOrigins: []string{"*"}}))
 		srv.Listener.Close()
 		srv.Listener = listeners[i]
 		srv.Start()

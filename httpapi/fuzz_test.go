@@ -58,7 +58,7 @@ func newFuzzAPI(f *testing.F) fuzzAPI {
 	if err := n.SubmitTx(&pending); err != nil {
 		f.Fatal(err)
 	}
-	return fuzzAPI{h: New(Config{Node: n, MaxBodyBytes: 64 << 10}), node: n, wallet: addr(f, 1)}
+	return fuzzAPI{h: New(func() Config { c := nodeConfig(n); c.MaxBodyBytes = 64 << 10; return c }()), node: n, wallet: addr(f, 1)}
 }
 
 type fuzzState struct {
@@ -73,7 +73,7 @@ type fuzzState struct {
 func (fa fuzzAPI) state() fuzzState {
 	c, _ := fa.node.Chain().MempoolStats()
 	return fuzzState{tip: fa.node.Chain().Tip().Hash, mempool: c, balance: fa.node.Chain().Balance(fa.wallet),
-		pause: fa.node.Pause(), mining: fa.node.Mining(), peers: fa.node.PeerURLs()}
+		pause: fa.node.Miner().Pause(), mining: fa.node.Miner().Mining(), peers: fa.node.Peers().URLs()}
 }
 
 func (a fuzzState) equal(b fuzzState) bool {

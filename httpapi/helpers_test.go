@@ -20,6 +20,7 @@ import (
 	"github.com/pycotr/pycotr/events"
 	"github.com/pycotr/pycotr/genesis"
 	"github.com/pycotr/pycotr/services"
+	"github.com/pycotr/pycotr/services/miner"
 )
 
 var (
@@ -59,7 +60,7 @@ func startNode(t testing.TB, srv *events.Server, i int) *services.Node {
 		PresenceInterval:  100 * time.Millisecond,
 		ConsensusInterval: time.Second,
 		GatherStall:       100 * time.Millisecond,
-		Miner:             services.MinerConfig{Mode: services.ModePaced, Pause: 50 * time.Millisecond},
+		Miner:             miner.Settings{Mode: miner.ModePaced, Pause: 50 * time.Millisecond},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -89,7 +90,8 @@ type recorded struct {
 
 func newTestAPI(t testing.TB, n *services.Node, mutate func(*Config)) *testAPI {
 	t.Helper()
-	cfg := Config{Node: n, DevKeys: true}
+	cfg := nodeConfig(n)
+	cfg.DevKeys = true
 	if mutate != nil {
 		mutate(&cfg)
 	}
@@ -208,8 +210,8 @@ func (ta *testAPI) v1(method, path string, v any, want int, out any) response {
 // mineUntil runs n's miner until cond holds, then stops it.
 func mineUntil(t testing.TB, n *services.Node, what string, cond func() bool) {
 	t.Helper()
-	n.StartMining()
-	defer n.StopMining()
+	n.Miner().Start()
+	defer n.Miner().Stop()
 	testkit.Eventually(t, 15*time.Second, what, cond)
 }
 

@@ -43,7 +43,8 @@ type walkedRoute struct{ method, route string }
 func walkRoutes(t *testing.T) []walkedRoute {
 	t.Helper()
 	var out []walkedRoute
-	err := chi.Walk(newRouter(Config{Node: notReady{}}), func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
+	fa := newFakeAPI(t, nil)
+	err := chi.Walk(newRouter(Config{Node: fa.fake, Chain: fa.chain, Miner: fa.miner, Peers: fa.peers}), func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
 		out = append(out, walkedRoute{method, route})
 		return nil
 	})
@@ -59,7 +60,7 @@ func walkRoutes(t *testing.T) []walkedRoute {
 // event stream returns at once instead of holding the connection.
 func TestHeadOnEveryGetRoute(t *testing.T) {
 	ta := startAPI(t)
-	ta.node.StopMining()
+	ta.node.Miner().Stop()
 	client := &http.Client{Transport: &http.Transport{DisableCompression: true}, Timeout: 10 * time.Second}
 	t.Cleanup(client.CloseIdleConnections)
 	send := func(method, path string) (*http.Response, []byte) {

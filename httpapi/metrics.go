@@ -12,10 +12,10 @@ import (
 // newMetricsHandler serves /metrics from a registry of the node's own:
 // the node's collector, read at scrape time, plus Go and process metrics.
 // Each node has its own registry, so several nodes share one process.
-func newMetricsHandler(n Node) http.Handler {
+func newMetricsHandler(a *api) http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
-		newNodeCollector(n),
+		newNodeCollector(a),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
@@ -25,7 +25,7 @@ func newMetricsHandler(n Node) http.Handler {
 // nodeCollector reads a node's state and counters at each scrape: the
 // node keeps plain counters, nothing is pushed.
 type nodeCollector struct {
-	n Node
+	a *api
 
 	height, totalWork, mempoolTxs, mempoolBytes, hashRate, peers, mining, pause, ready *prometheus.Desc
 	blocksMined, blocksAccepted, hashes, syncPages, syncBlocks, syncBytes, syncFails   *prometheus.Desc
@@ -34,12 +34,12 @@ type nodeCollector struct {
 	txAccepted, txRejected, blocksRejected, natsDropped                                *prometheus.Desc
 }
 
-func newNodeCollector(n Node) *nodeCollector {
+func newNodeCollector(a *api) *nodeCollector {
 	d := func(name, help string, labels ...string) *prometheus.Desc {
 		return prometheus.NewDesc("pycotr_"+name, help, labels, nil)
 	}
 	return &nodeCollector{
-		n:              n,
+		a:              a,
 		height:         d("height", "Height of the best chain's tip."),
 		totalWork:      d("total_work", "Cumulative proof-of-work of the best chain (expected hashes)."),
 		mempoolTxs:     d("mempool_txs", "Transactions in the mempool."),
@@ -98,43 +98,43 @@ func (c *nodeCollector) Collect(ch chan<- prometheus.Metric) {
 			counter(d, v, k)
 		}
 	}
-	chain := c.n.Chain()
+	chain, miner := c.a.chain, c.a.miner
 	tip := chain.Tip()
 	count, bytes := chain.MempoolStats()
 	gauge(c.height, float64(tip.Height))
 	gauge(c.totalWork, workFloat(tip.Work))
 	gauge(c.mempoolTxs, float64(count))
 	gauge(c.mempoolBytes, float64(bytes))
-	gauge(c.hashRate, c.n.HashRate())
+	gauge(c.hashRate, miner.HashRate())
 	gauge(c.bits, float64(chain.NextBits()))
 	gauge(c.toRetarget, float64(chain.BlocksToRetarget()))
-	gauge(c.hashLimit, c.n.HashRateLimit())
+	gauge(c.hashLimit, miner.HashRateLimit())
 	if r := chain.Params().Retarget; r != nil {
 		gauge(c.targetBlock, float64(r.TargetBlockMillis)/1000)
 	} else {
 		gauge(c.targetBlock, 0)
 	}
-	gauge(c.peers, float64(len(c.n.Peers())))
-	gauge(c.mining, boolFloat(c.n.Mining()))
-	gauge(c.pause, c.n.Pause().Seconds())
-	ready, _ := c.n.Ready()
+	gauge(c.peers, float64(len(c.a.peers.List())))
+	gauge(c.mining, boolFloat(miner.Mining()))
+	gauge(c.pause, miner.Pause().Seconds())
+	ready, _ := c.a.node.Ready()
 	gauge(c.ready, boolFloat(ready))
 
-	s := c.n.Stats()
-	counter(c.blocksMined, s.BlocksMined.Load())
-	counter(c.blocksAccepted, s.BlocksAccepted.Load())
-	counter(c.hashes, c.n.Hashes())
-	counter(c.syncPages, s.SyncPages.Load())
-	counter(c.syncBlocks, s.SyncBlocks.Load())
-	counter(c.syncBytes, s.SyncBytes.Load())
-	counter(c.syncFails, s.SyncFailures.Load())
-	counter(c.reorgs, s.Reorgs.Load())
-	counter(c.reorgDepth, s.ReorgDepthTotal.Load())
-	counter(c.feedDrops, s.FeedDrops.Load())
-	byLabel(c.txAccepted, s.TxAccepted(), "local", "relay")
-	byLabel(c.txRejected, s.TxRejected())
-	byLabel(c.blocksRejected, s.BlocksRejected())
-	byLabel(c.natsDropped, s.NATSDrops())
+	s := c.a.node.Stats()
+	counter(c.blocksMined, s.BlocksMined)
+	counter(c.blocksAccepted, s.BlocksAccepted)
+	counter(c.hashes, miner.Hashes())
+	counter(c.syncPages, s.SyncPages)
+	counter(c.syncBlocks, s.SyncBlocks)
+	counter(c.syncBytes, s.SyncBytes)
+	counter(c.syncFails, s.SyncFailures)
+	counter(c.reorgs, s.Reorgs)
+	counter(c.reorgDepth, s.ReorgDepthTotal)
+	counter(c.feedDrops, s.FeedDrops)
+	byLabel(c.txAccepted, s.TxAccepted, "local", "relay")
+	byLabel(c.txRejected, s.TxRejected)
+	byLabel(c.blocksRejected, s.BlocksRejected)
+	byLabel(c.natsDropped, s.NATSDrops)
 }
 
 func workFloat(w *big.Int) float64 {

@@ -32,7 +32,8 @@ func TestOpenAPIMatchesRouter(t *testing.T) {
 		}
 	}
 	routed := map[string]bool{}
-	mux := newRouter(Config{Node: notReady{}})
+	fa := newFakeAPI(t, nil)
+	mux := newRouter(Config{Node: fa.fake, Chain: fa.chain, Miner: fa.miner, Peers: fa.peers})
 	err := chi.Walk(mux, func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
 		route = strings.TrimSuffix(route, "/")
 		if route == "/api/v1" || strings.HasPrefix(route, "/api/v1/") {

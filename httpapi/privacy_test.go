@@ -91,7 +91,7 @@ func TestNoPrivateKeyLeaks(t *testing.T) {
 	ta.recordStream(t, "GET /api/v1/events")
 
 	// Every route was called.
-	err = chi.Walk(newRouter(Config{Node: n}), func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
+	err = chi.Walk(newRouter(nodeConfig(n)), func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
 		re := regexp.MustCompile("^" + method + " " + strings.NewReplacer("{id}", "[^/?]+", "{address}", "[^/?]+", "/*", "/.*").Replace(route) + `(\?.*)?$`)
 		for _, r := range ta.responses {
 			if re.MatchString(r.route) {
@@ -150,9 +150,9 @@ func (ta *testAPI) recordStream(t *testing.T, route string) {
 	if err := ta.node.SubmitTx(&tx); err != nil {
 		t.Fatal(err)
 	}
-	ta.node.StartMining()
+	ta.node.Miner().Start()
 	waitSSE(t, ch, 10*time.Second, "a block event", func(e sseEvent) bool { return e.name == "block" })
-	ta.node.StopMining()
+	ta.node.Miner().Stop()
 	cancel()
 	for range ch {
 	}

@@ -12,7 +12,13 @@ import (
 
 // Config configures the HTTP API of one node.
 type Config struct {
-	Node   Node
+	// What the API serves: for a *services.Node n, Node: n,
+	// Chain: n.Chain(), Miner: n.Miner(), Peers: n.Peers(). All required.
+	Node  Node
+	Chain ChainReader
+	Miner MinerControls
+	Peers PeerDirectory
+
 	Logger *slog.Logger // nil = discard
 
 	// MaxBodyBytes bounds request bodies (413 above); default 1 MiB.
@@ -54,6 +60,9 @@ func (c Config) withDefaults() Config {
 type api struct {
 	cfg     Config
 	node    Node
+	chain   ChainReader
+	miner   MinerControls
+	peers   PeerDirectory
 	log     *slog.Logger
 	metrics http.Handler
 	mux     *chi.Mux
@@ -65,12 +74,13 @@ type api struct {
 func New(cfg Config) http.Handler { return newRouter(cfg) }
 
 func newRouter(cfg Config) *chi.Mux {
-	if cfg.Node == nil {
-		panic("httpapi: Config.Node is required")
+	if cfg.Node == nil || cfg.Chain == nil || cfg.Miner == nil || cfg.Peers == nil {
+		panic("httpapi: Config.Node, Chain, Miner and Peers are required")
 	}
 	cfg = cfg.withDefaults()
-	a := &api{cfg: cfg, node: cfg.Node, log: cfg.Logger, keys: newKeyRing(compatKeyMax, compatKeyIdle)}
-	a.metrics = newMetricsHandler(cfg.Node)
+	a := &api{cfg: cfg, node: cfg.Node, chain: cfg.Chain, miner: cfg.Miner, peers: cfg.Peers, log: cfg.Logger,
+		keys: newKeyRing(compatKeyMax, compatKeyIdle)}
+	a.metrics = newMetricsHandler(a)
 
 	r := chi.NewRouter()
 	a.mux = r

@@ -84,7 +84,7 @@ func TestServerDrainsInFlight(t *testing.T) {
 // server's read and write timeouts, and ends when the server shuts down.
 func TestServerStreamOutlivesTimeouts(t *testing.T) {
 	n := startNode(t, startServer(t), 0)
-	h := New(Config{Node: n, Heartbeat: 50 * time.Millisecond})
+	h := New(func() Config { c := nodeConfig(n); c.Heartbeat = 50 * time.Millisecond; return c }())
 	s, cancel, done := runServer(t, ServerConfig{Handler: h, ReadTimeout: 200 * time.Millisecond, WriteTimeout: 200 * time.Millisecond})
 
 	res, err := http.Get("http://" + s.Addr() + "/api/v1/events")

@@ -67,7 +67,7 @@ func (a *api) events(w http.ResponseWriter, r *http.Request) {
 				write(": dropped\n\n")
 				return
 			}
-			data, err := json.Marshal(e)
+			data, err := json.Marshal(toEventView(e))
 			if err != nil {
 				a.log.Error("encode event", "kind", e.Kind, "err", err)
 				continue

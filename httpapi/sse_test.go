@@ -90,14 +90,14 @@ func TestEventsStreamTxAndBlock(t *testing.T) {
 		t.Fatalf("tx event %s (%v)", e.data, err)
 	}
 
-	n.StartMining()
+	n.Miner().Start()
 	e = waitSSE(t, ch, 10*time.Second, "a block event", func(e sseEvent) bool { return e.name == "block" })
-	n.StopMining()
+	n.Miner().Stop()
 	if err := json.Unmarshal([]byte(e.data), &ev); err != nil || ev.Kind != services.EventBlock || ev.Height == 0 {
 		t.Fatalf("block event %s (%v)", e.data, err)
 	}
 	b, ok := n.Chain().BlockAt(ev.Height)
-	if !ok || b.Hash().String() != ev.Hash || ev.Miner != string(n.MinerAddress()) {
+	if !ok || b.Hash().String() != ev.Hash || ev.Miner != string(n.Miner().Address()) {
 		t.Errorf("block event %+v does not name the block at its height", ev)
 	}
 }
@@ -119,7 +119,7 @@ func (l smallBuffers) Accept() (net.Conn, error) {
 // keep being processed, and its stream ends.
 func TestEventsStalledClient(t *testing.T) {
 	n := startNode(t, startServer(t), 0)
-	srv := httptest.NewUnstartedServer(New(Config{Node: n, StreamWriteTimeout: 500 * time.Millisecond}))
+	srv := httptest.NewUnstartedServer(New(func() Config { c := nodeConfig(n); c.StreamWriteTimeout = 500 * time.Millisecond; return c }()))
 	srv.Listener = smallBuffers{srv.Listener}
 	srv.Start()
 	t.Cleanup(srv.Close)
@@ -148,7 +148,7 @@ func TestEventsStalledClient(t *testing.T) {
 
 	// Far more events than the subscriber buffer and socket buffers hold:
 	// a few hundred card purchases, then blocks.
-	drops := n.Stats().FeedDrops.Load()
+	drops := n.Stats().FeedDrops
 	for i := range 300 {
 		tx := signedMint(t, i%8, 1)
 		if err := n.SubmitTx(&tx); err != nil {
@@ -160,7 +160,7 @@ func TestEventsStalledClient(t *testing.T) {
 		count, _ := n.Chain().MempoolStats()
 		return n.Chain().Height() >= start+3 && count == 0
 	})
-	if n.Stats().FeedDrops.Load() <= drops {
+	if n.Stats().FeedDrops <= drops {
 		t.Error("the stalled subscriber was not dropped")
 	}
 	// Its stream ends (the response is finished, or the connection cut

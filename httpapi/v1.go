@@ -8,7 +8,6 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/pycotr/pycotr/chain"
-	"github.com/pycotr/pycotr/services"
 )
 
 // The /api/v1 REST API: JSON in and out, errors as RFC 9457 problem
@@ -51,7 +50,7 @@ func (a *api) v1Index(w http.ResponseWriter, r *http.Request) error {
 
 // nodeView is GET /api/v1/node.
 type nodeView struct {
-	services.NodeState
+	stateView
 	SourceChainID string       `json:"source_chain_id"`
 	MinerAddress  string       `json:"miner_address"`
 	Genesis       chain.Hash   `json:"genesis"`
@@ -60,18 +59,20 @@ type nodeView struct {
 }
 
 func (a *api) v1Node(w http.ResponseWriter, r *http.Request) error {
-	c := a.node.Chain()
+	c := a.chain
 	writeV1(w, http.StatusOK, nodeView{
-		NodeState: a.node.State(), SourceChainID: a.node.SourceChainID(),
-		MinerAddress: string(a.node.MinerAddress()), Genesis: c.GenesisHash(), Params: c.Params(),
-		HashRate: a.node.HashRate(),
+		stateView: toStateView(a.node.State()), SourceChainID: a.node.SourceChainID(),
+		MinerAddress: string(a.miner.Address()), Genesis: c.GenesisHash(), Params: c.Params(),
+		HashRate: a.miner.HashRate(),
 	})
 	return nil
 }
 
 func (a *api) v1Peers(w http.ResponseWriter, r *http.Request) error {
-	peers := []services.NodeState{}
-	peers = append(peers, a.node.Peers()...)
+	peers := []stateView{}
+	for _, p := range a.peers.List() {
+		peers = append(peers, toStateView(p))
+	}
 	writeV1(w, http.StatusOK, map[string]any{"peers": peers})
 	return nil
 }
@@ -119,7 +120,7 @@ func (a *api) v1Chain(w http.ResponseWriter, r *http.Request) error {
 	if limit < 1 || limit > maxPageLimit {
 		return badArg("query parameter limit must be 1 to %d, got %d", maxPageLimit, limit)
 	}
-	c := a.node.Chain()
+	c := a.chain
 	height := c.Height()
 	blocks := c.Blocks(from, int(limit))
 	views := make([]blockView, len(blocks))
@@ -136,7 +137,7 @@ func (a *api) v1Chain(w http.ResponseWriter, r *http.Request) error {
 
 func (a *api) v1Block(w http.ResponseWriter, r *http.Request) error {
 	id := chi.URLParam(r, "id")
-	c := a.node.Chain()
+	c := a.chain
 	if len(id) == 64 {
 		h, err := chain.ParseHash(id)
 		if err != nil {
@@ -171,7 +172,7 @@ type txView struct {
 
 func (a *api) v1Tx(w http.ResponseWriter, r *http.Request) error {
 	id := chi.URLParam(r, "id")
-	tx, state, loc := a.node.Chain().FindTx(id)
+	tx, state, loc := a.chain.FindTx(id)
 	switch state {
 	case chain.TxPending:
 		writeV1(w, http.StatusOK, txView{Tx: tx, Status: "pending"})
@@ -184,7 +185,7 @@ func (a *api) v1Tx(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *api) v1Mempool(w http.ResponseWriter, r *http.Request) error {
-	c := a.node.Chain()
+	c := a.chain
 	txs := c.Pending()
 	if txs == nil {
 		txs = []chain.Tx{}
@@ -196,7 +197,7 @@ func (a *api) v1Mempool(w http.ResponseWriter, r *http.Request) error {
 
 func (a *api) v1Balance(w http.ResponseWriter, r *http.Request) error {
 	addr := chain.Address(chi.URLParam(r, "address"))
-	c := a.node.Chain()
+	c := a.chain
 	bal, err := c.CheckedBalance(addr)
 	if err != nil {
 		return err
@@ -265,8 +266,8 @@ type minerView struct {
 
 func (a *api) writeMiner(w http.ResponseWriter) {
 	writeV1(w, http.StatusOK, minerView{
-		Mining: a.node.Mining(), Pause: a.node.Pause().Seconds(), Mode: string(a.node.MinerMode()),
-		Address: string(a.node.MinerAddress()), HashRate: a.node.HashRate(), Limit: a.node.HashRateLimit(),
+		Mining: a.miner.Mining(), Pause: a.miner.Pause().Seconds(), Mode: string(a.miner.Mode()),
+		Address: string(a.miner.Address()), HashRate: a.miner.HashRate(), Limit: a.miner.HashRateLimit(),
 	})
 }
 
@@ -276,13 +277,13 @@ func (a *api) v1Miner(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *api) v1MinerStart(w http.ResponseWriter, r *http.Request) error {
-	a.node.StartMining()
+	a.miner.Start()
 	a.writeMiner(w)
 	return nil
 }
 
 func (a *api) v1MinerStop(w http.ResponseWriter, r *http.Request) error {
-	a.node.StopMining()
+	a.miner.Stop()
 	a.writeMiner(w)
 	return nil
 }
@@ -316,7 +317,7 @@ func (a *api) v1MinerHashRate(w http.ResponseWriter, r *http.Request) error {
 	if in.HashRate == nil {
 		return missingArg("hash_rate")
 	}
-	if err := a.node.SetHashRate(*in.HashRate); err != nil {
+	if err := a.miner.SetHashRate(*in.HashRate); err != nil {
 		return newError(http.StatusUnprocessableEntity, codeBadHashRate, "%v", err)
 	}
 	a.writeMiner(w)

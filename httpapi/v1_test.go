@@ -21,7 +21,7 @@ func TestV1(t *testing.T) {
 
 	var node nodeView
 	ta.v1("GET", "/node", nil, 200, &node)
-	if node.NodeID != n.ID() || node.SourceChainID != n.ID() || node.MinerAddress != string(n.MinerAddress()) ||
+	if node.NodeID != n.ID() || node.SourceChainID != n.ID() || node.MinerAddress != string(n.Miner().Address()) ||
 		node.Params.Bits != 8 || node.Genesis != n.Chain().GenesisHash() || node.Name != "node-1" {
 		t.Errorf("node %+v", node)
 	}
@@ -123,16 +123,16 @@ func TestV1(t *testing.T) {
 	// Miner.
 	var m minerView
 	ta.v1("POST", "/miner/start", nil, 200, &m)
-	if !m.Mining || !n.Mining() {
+	if !m.Mining || !n.Miner().Mining() {
 		t.Error("miner/start")
 	}
 	ta.v1("POST", "/miner/stop", nil, 200, &m)
-	if m.Mining || n.Mining() {
+	if m.Mining || n.Miner().Mining() {
 		t.Error("miner/stop")
 	}
 	ta.v1("PUT", "/miner/pause", map[string]any{"pause": 2.5}, 200, &m)
-	if m.Pause != 2.5 || n.Pause() != 2500*time.Millisecond || m.Mode != "paced" || m.Address != string(n.MinerAddress()) {
-		t.Errorf("miner/pause: %+v, node %s", m, n.Pause())
+	if m.Pause != 2.5 || n.Miner().Pause() != 2500*time.Millisecond || m.Mode != "paced" || m.Address != string(n.Miner().Address()) {
+		t.Errorf("miner/pause: %+v, node %s", m, n.Miner().Pause())
 	}
 	ta.v1("GET", "/miner", nil, 200, &m)
 	if m.Pause != 2.5 {
@@ -142,8 +142,8 @@ func TestV1(t *testing.T) {
 		Limit float64 `json:"hash_rate_limit"`
 	}
 	ta.v1("PUT", "/miner/hashrate", map[string]any{"hash_rate": 25000}, 200, &hr)
-	if hr.Limit != 25000 || n.HashRateLimit() != 25000 {
-		t.Errorf("miner/hashrate: %+v, node %g", hr, n.HashRateLimit())
+	if hr.Limit != 25000 || n.Miner().HashRateLimit() != 25000 {
+		t.Errorf("miner/hashrate: %+v, node %g", hr, n.Miner().HashRateLimit())
 	}
 
 	var idx map[string]string

@@ -1,8 +1,19 @@
-// Package services is a Pycotr node's behaviour: transaction intake and
-// relay, block intake and announcement, chain sync by block locator,
-// consensus by scatter-gather, presence, and the miner. A Node wires one
-// chain, one NATS bus and its configuration, and owns every goroutine it
-// starts; a Cluster runs several nodes on one embedded NATS server.
+// Package services is a Pycotr node's behaviour. A Node wires one chain,
+// one NATS bus, a miner (package services/miner) and its configuration,
+// and owns every goroutine it starts; a Cluster runs several nodes on one
+// embedded NATS server. Files are named after what they hold:
+//
+//   - node.go: the wiring, Start and Close, and the Node's small surface;
+//   - txs.go: transaction intake (SubmitTx) and relay receive;
+//   - blocks.go: block intake and the one entry point, processBlock, for
+//     announced, synced and mined blocks;
+//   - sync.go: the syncer, chain sync by block locator in pages;
+//   - consensus.go: consensus rounds by scatter-gather;
+//   - presence.go: presence beats and the peer table's updates;
+//   - peers.go: the peer directory (Peers);
+//   - endpoints.go: the micro service's request-reply answers;
+//   - persist.go, store.go: the data directory (bbolt) and its writer;
+//   - feed.go, stats.go: live events and counters.
 //
 // It imports chain, genesis and events; it knows nothing of HTTP.
 package services

@@ -52,11 +52,11 @@ func TestFaultAdversarialPeer(t *testing.T) {
 	kF := testKey(t, 5)
 	aF := chain.AddressOf(&kF.PublicKey)
 	mint := fund(t, h, kF, 100)
-	h.StartMining()
+	h.Miner().Start()
 	testkit.Eventually(t, 10*time.Second, "kF funded everywhere", func() bool {
 		return v.Chain().Balance(aF) == 100 && h.Chain().Balance(aF) == 100
 	})
-	h.StopMining()
+	h.Miner().Stop()
 	testkit.Eventually(t, 5*time.Second, "one tip", func() bool { return sameTip(v, h) })
 
 	nc := rawConn(t, srv)
@@ -102,7 +102,7 @@ func TestFaultAdversarialPeer(t *testing.T) {
 		return ok
 	})
 	hungAt := time.Now()
-	failsBefore := v.Stats().SyncFailures.Load()
+	failsBefore := v.Stats().SyncFailures
 
 	// 2. Solved blocks that each break one rule.
 	solve := func(b *chain.Block) *chain.Block { return chaintest.Solve(t, b) }
@@ -116,7 +116,7 @@ func TestFaultAdversarialPeer(t *testing.T) {
 	}
 	transfer := func(amount, fee int64) chain.Tx {
 		t.Helper()
-		tx, err := chain.NewTransfer(kF, h.MinerAddress(), amount, fee, "")
+		tx, err := chain.NewTransfer(kF, h.Miner().Address(), amount, fee, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -154,13 +154,13 @@ func TestFaultAdversarialPeer(t *testing.T) {
 			pending = append(pending, tx.ID)
 		}
 		bal := map[chain.Address]int64{}
-		for _, a := range []chain.Address{aF, v.MinerAddress(), h.MinerAddress()} {
+		for _, a := range []chain.Address{aF, v.Miner().Address(), h.Miner().Address()} {
 			bal[a] = v.Chain().Balance(a)
 		}
 		return v.Chain().Tip().Hash, pending, bal
 	}
 	tip0, pending0, bal0 := snap()
-	rejected0 := v.Stats().BlocksRejected()
+	rejected0 := v.Stats().BlocksRejected
 	fake := uuid.NewString()
 	bad := map[string]*chain.Block{
 		"bad-merkle-root": badMerkle, "insufficient-funds": doubleSpend, "duplicate-tx": replay,
@@ -170,7 +170,7 @@ func TestFaultAdversarialPeer(t *testing.T) {
 		publish("pycotr.block", fake, events.BlockMessage{Block: *b, Hash: b.Hash()})
 	}
 	testkit.Eventually(t, 5*time.Second, "every bad block rejected for its rule", func() bool {
-		got := v.Stats().BlocksRejected()
+		got := v.Stats().BlocksRejected
 		for code := range bad {
 			if got[code] <= rejected0[code] {
 				return false
@@ -178,7 +178,7 @@ func TestFaultAdversarialPeer(t *testing.T) {
 		}
 		return true
 	})
-	t.Logf("blocks rejected: %v", v.Stats().BlocksRejected())
+	t.Logf("blocks rejected: %v", v.Stats().BlocksRejected)
 
 	// 3. Presence floods.
 	floodIDs := func(n int) []string {
@@ -194,7 +194,7 @@ func TestFaultAdversarialPeer(t *testing.T) {
 	}
 	var maxPeers atomic.Int64
 	sample := func() {
-		if n := int64(len(v.Peers())); n > maxPeers.Load() {
+		if n := int64(len(v.Peers().List())); n > maxPeers.Load() {
 			maxPeers.Store(n)
 		}
 	}
@@ -210,7 +210,7 @@ func TestFaultAdversarialPeer(t *testing.T) {
 	// A known peer keeps its place while it beats on time; one whose beat
 	// is late under the flood (a loaded machine) waits for the fakes to
 	// expire, checked below (docs/RELIABILITY.md, known limits).
-	honestKept := slices.ContainsFunc(v.Peers(), func(s events.NodeState) bool { return s.NodeID == h.ID() })
+	honestKept := slices.ContainsFunc(v.Peers().List(), func(s events.NodeState) bool { return s.NodeID == h.ID() })
 	// Fake ids claiming more work than anyone: each lure is a sync that
 	// fails at once (no responder) and is counted; the queue is bounded.
 	for _, id := range floodIDs(500) {
@@ -219,7 +219,7 @@ func TestFaultAdversarialPeer(t *testing.T) {
 	nc.Flush()
 	testkit.Eventually(t, 5*time.Second, "the flood expires, the honest peer stays", func() bool {
 		sample()
-		ps := v.Peers()
+		ps := v.Peers().List()
 		return len(ps) <= 2 && slices.ContainsFunc(ps, func(s events.NodeState) bool { return s.NodeID == h.ID() })
 	})
 	if m := maxPeers.Load(); m > 256 {
@@ -253,7 +253,7 @@ func TestFaultAdversarialPeer(t *testing.T) {
 	child := chaintest.NextBlock(t, p, b, chain.AddressOf(&testKey(t, 7).PublicKey))
 	publish("pycotr.block", fake, events.BlockMessage{Block: *child, Hash: child.Hash()})
 	testkit.Eventually(t, 5*time.Second, "both honest nodes reorganise onto B, C", func() bool {
-		return v.Chain().Tip().Hash == child.Hash() && sameTip(v, h) && v.Stats().Reorgs.Load() > 0 && h.Stats().Reorgs.Load() > 0
+		return v.Chain().Tip().Hash == child.Hash() && sameTip(v, h) && v.Stats().Reorgs > 0 && h.Stats().Reorgs > 0
 	})
 
 	// 5. Still live while the sync to the slow peer hangs: a transaction
@@ -263,32 +263,32 @@ func TestFaultAdversarialPeer(t *testing.T) {
 		t.Fatal(err)
 	}
 	testkit.Eventually(t, 5*time.Second, "relayed to the victim", func() bool { return v.Chain().HasTx(tx.ID) })
-	h.StartMining()
+	h.Miner().Start()
 	testkit.Eventually(t, 10*time.Second, "h's blocks reach the victim", func() bool {
 		_, st, _ := v.Chain().FindTx(tx.ID)
 		return st == chain.TxConfirmed && sameTip(v, h)
 	})
-	h.StopMining()
+	h.Miner().Stop()
 	// Proof that this happened while the sync hung: it has not failed yet.
-	liveWhileHung := v.Stats().SyncFailures.Load() == failsBefore
-	v.StartMining()
-	mined := v.Stats().BlocksMined.Load()
+	liveWhileHung := v.Stats().SyncFailures == failsBefore
+	v.Miner().Start()
+	mined := v.Stats().BlocksMined
 	testkit.Eventually(t, 10*time.Second, "the victim mines a block h adopts", func() bool {
-		return v.Stats().BlocksMined.Load() > mined && sameTip(v, h)
+		return v.Stats().BlocksMined > mined && sameTip(v, h)
 	})
-	v.StopMining()
+	v.Miner().Stop()
 
 	// 6. The hung sync times out and is counted; the late answer is then
 	// released into a closed inbox.
 	testkit.Eventually(t, 15*time.Second, "the hung sync times out", func() bool {
-		return v.Stats().SyncFailures.Load() > failsBefore && time.Since(hungAt) >= 10*time.Second
+		return v.Stats().SyncFailures > failsBefore && time.Since(hungAt) >= 10*time.Second
 	})
 	releaseOnce.Do(func() { close(release) })
 	testkit.Eventually(t, 5*time.Second, "one tip", func() bool { return sameTip(v, h) })
 	checkLedgers(t, v, h)
-	if n := v.Stats().NATSDrops()[events.DropPanic]; n != 0 {
+	if n := v.Stats().NATSDrops[events.DropPanic]; n != 0 {
 		t.Errorf("%d handler panics", n)
 	}
 	t.Logf("peer table max %d under a 3000-id flood (honest peer kept throughout: %v); sync failures %d (hung peer + fake lures); live while hung: %v; drops %v",
-		maxPeers.Load(), honestKept, v.Stats().SyncFailures.Load(), liveWhileHung, v.Stats().NATSDrops())
+		maxPeers.Load(), honestKept, v.Stats().SyncFailures, liveWhileHung, v.Stats().NATSDrops)
 }

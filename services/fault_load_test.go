@@ -71,7 +71,7 @@ func runLoad(t *testing.T, dur time.Duration) loadResult {
 		addrs[i] = chain.AddressOf(&k.PublicKey)
 		fund(t, nodes[i%2], k, 1_000_000_000)
 	}
-	nodes[0].StartMining()
+	nodes[0].Miner().Start()
 	testkit.Eventually(t, 20*time.Second, "every wallet funded on both nodes", func() bool {
 		for _, a := range addrs {
 			for _, n := range nodes {
@@ -82,9 +82,9 @@ func runLoad(t *testing.T, dur time.Duration) loadResult {
 		}
 		return true
 	})
-	nodes[1].StartMining()
+	nodes[1].Miner().Start()
 	startHeight := nodes[0].Chain().Height()
-	startBlocks := nodes[0].Stats().BlocksMined.Load() + nodes[1].Stats().BlocksMined.Load()
+	startBlocks := nodes[0].Stats().BlocksMined + nodes[1].Stats().BlocksMined
 
 	// nats.go makes a connection's request-reply subscription (and its
 	// goroutine) at its first request, once for the connection's life:
@@ -221,7 +221,7 @@ func runLoad(t *testing.T, dur time.Duration) loadResult {
 	})
 	res.drain = time.Since(drainStart)
 	for _, n := range nodes {
-		n.StopMining()
+		n.Miner().Stop()
 	}
 	testkit.Eventually(t, 5*time.Second, "one tip after mining stopped", func() bool { return sameTip(nodes...) })
 	close(stopSampler)
@@ -235,7 +235,7 @@ func runLoad(t *testing.T, dur time.Duration) loadResult {
 	res.accepted = len(accepted)
 	res.maxMempool = int(maxMempool.Load())
 	res.maxHeap = maxHeap.Load()
-	res.blocks = nodes[0].Stats().BlocksMined.Load() + nodes[1].Stats().BlocksMined.Load() - startBlocks
+	res.blocks = nodes[0].Stats().BlocksMined + nodes[1].Stats().BlocksMined - startBlocks
 	for _, b := range nodes[0].Chain().Blocks(startHeight+1, 1<<30) {
 		for i := range b.Txs {
 			res.chainBytes += b.Txs[i].Size()

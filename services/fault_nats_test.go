@@ -131,7 +131,7 @@ func TestFaultPartitionHealsOnThreeServerCluster(t *testing.T) {
 	nodes := []*Node{n1, n2, n3}
 	acc := watchAccepted(t, nodes...)
 	testkit.Eventually(t, 10*time.Second, "every node sees two peers", func() bool {
-		return len(n1.Peers()) == 2 && len(n2.Peers()) == 2 && len(n3.Peers()) == 2
+		return len(n1.Peers().List()) == 2 && len(n2.Peers().List()) == 2 && len(n3.Peers().List()) == 2
 	})
 
 	// Fund four wallets before the partition: 3, 4 spend on the majority
@@ -140,7 +140,7 @@ func TestFaultPartitionHealsOnThreeServerCluster(t *testing.T) {
 	for _, w := range wallets {
 		fund(t, n1, testKey(t, w), 1000)
 	}
-	n1.StartMining()
+	n1.Miner().Start()
 	testkit.Eventually(t, 15*time.Second, "the purchases confirmed everywhere", func() bool {
 		for _, w := range wallets {
 			for _, n := range nodes {
@@ -151,7 +151,7 @@ func TestFaultPartitionHealsOnThreeServerCluster(t *testing.T) {
 		}
 		return true
 	})
-	n1.StopMining()
+	n1.Miner().Stop()
 	testkit.Eventually(t, 5*time.Second, "one tip before the partition", func() bool { return sameTip(nodes...) })
 	base := n1.Chain().Height()
 
@@ -165,7 +165,7 @@ func TestFaultPartitionHealsOnThreeServerCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	testkit.Eventually(t, 10*time.Second, "the island's node reconnected, alone", func() bool {
-		return n3.NATSConnected() && len(n3.Peers()) == 0 && len(n1.Peers()) == 1 && len(n2.Peers()) == 1
+		return n3.natsConnected() && len(n3.Peers().List()) == 0 && len(n1.Peers().List()) == 1 && len(n2.Peers().List()) == 1
 	})
 
 	// Both sides mine and take transactions: a transfer or a purchase per
@@ -194,13 +194,13 @@ func TestFaultPartitionHealsOnThreeServerCluster(t *testing.T) {
 	}
 	major := side{miner: n1, entries: []*Node{n1, n2}, keys: []int{3, 4}, rounds: 8}
 	minor := side{miner: n3, entries: []*Node{n3}, keys: []int{5, 6}, rounds: 4}
-	n1.StartMining()
-	n3.StartMining()
+	n1.Miner().Start()
+	n3.Miner().Start()
 	for r := 0; r < major.rounds; r++ {
 		for _, s := range []*side{&major, &minor} {
 			if r >= s.rounds {
-				if s.miner.Mining() {
-					s.miner.StopMining()
+				if s.miner.Miner().Mining() {
+					s.miner.Miner().Stop()
 				}
 				continue
 			}
@@ -216,15 +216,15 @@ func TestFaultPartitionHealsOnThreeServerCluster(t *testing.T) {
 		}
 		h1, h3 := n1.Chain().Height(), n3.Chain().Height()
 		testkit.Eventually(t, 10*time.Second, "both sides mine a block", func() bool {
-			return n1.Chain().Height() > h1 && (!n3.Mining() || n3.Chain().Height() > h3)
+			return n1.Chain().Height() > h1 && (!n3.Miner().Mining() || n3.Chain().Height() > h3)
 		})
 	}
-	n3.StopMining()
+	n3.Miner().Stop()
 	// The majority ends with clearly more work.
 	testkit.Eventually(t, 15*time.Second, "the majority two blocks ahead", func() bool {
 		return n1.Chain().Height() >= n3.Chain().Height()+2
 	})
-	n1.StopMining()
+	n1.Miner().Stop()
 	testkit.Eventually(t, 5*time.Second, "the majority on one tip", func() bool { return sameTip(n1, n2) })
 	if sameTip(n1, n3) || n3.Chain().Height() <= base {
 		t.Fatal("the island did not mine apart")
@@ -249,7 +249,7 @@ func TestFaultPartitionHealsOnThreeServerCluster(t *testing.T) {
 	if n3.Chain().Tip().Hash != best.Hash {
 		t.Errorf("converged on %s, want the majority's %s", n3.Chain().Tip().Hash.Short(), best.Hash.Short())
 	}
-	if n3.Stats().Reorgs.Load() == 0 {
+	if n3.Stats().Reorgs == 0 {
 		t.Error("the island did not reorganise")
 	}
 	// None lost: every accepted transaction confirmed or pending everywhere.
@@ -265,11 +265,11 @@ func TestFaultPartitionHealsOnThreeServerCluster(t *testing.T) {
 	t.Logf("healed: converged in %s; %d accepted transactions all confirmed or pending on every node", converge, len(ids))
 
 	// And they are still good: mined, they are confirmed everywhere.
-	n2.StartMining()
+	n2.Miner().Start()
 	testkit.Eventually(t, 20*time.Second, "every accepted transaction confirmed everywhere", func() bool {
 		return allConfirmed(ids, nodes...) && sameTip(nodes...)
 	})
-	n2.StopMining()
+	n2.Miner().Stop()
 	testkit.Eventually(t, 5*time.Second, "one tip", func() bool { return sameTip(nodes...) })
 	checkLedgers(t, nodes...)
 }
@@ -292,11 +292,11 @@ func TestFaultNATSFailover(t *testing.T) {
 	m := startNodeAt(t, nil, g, 0, func(_ int, c *Config) { c.NATSServers = []string{s1.ClientURL(), s2.ClientURL()} })
 	o := startNodeAt(t, nil, g, 1, func(_ int, c *Config) { c.NATSServers = []string{s2.ClientURL()} })
 	testkit.Eventually(t, 10*time.Second, "the miner on s1 (first URL preferred), peers on both", func() bool {
-		return s1.NumClients() == 1 && len(m.Peers()) == 1 && len(o.Peers()) == 1
+		return s1.NumClients() == 1 && len(m.Peers().List()) == 1 && len(o.Peers().List()) == 1
 	})
 	k := testKey(t, 5)
 	fund(t, o, k, 100)
-	m.StartMining()
+	m.Miner().Start()
 	testkit.Eventually(t, 10*time.Second, "o's purchase mined by m, seen by o", func() bool {
 		return o.Chain().Balance(chain.AddressOf(&k.PublicKey)) == 100
 	})
@@ -304,7 +304,7 @@ func TestFaultNATSFailover(t *testing.T) {
 	before := o.Chain().Height()
 	killed := time.Now()
 	s1.Shutdown()
-	testkit.Eventually(t, 10*time.Second, "m reconnected to s2", func() bool { return m.NATSConnected() && s2.NumClients() == 2 })
+	testkit.Eventually(t, 10*time.Second, "m reconnected to s2", func() bool { return m.natsConnected() && s2.NumClients() == 2 })
 	reconnected := time.Since(killed)
 	testkit.Eventually(t, 10*time.Second, "o keeps receiving m's blocks", func() bool {
 		return o.Chain().Height() >= before+3 && o.SourceChainID() == m.ID()
@@ -312,7 +312,7 @@ func TestFaultNATSFailover(t *testing.T) {
 	resumed := time.Since(killed)
 
 	// Relay both ways through s2.
-	toM, err := chain.NewTransfer(k, m.MinerAddress(), 10, 1, "")
+	toM, err := chain.NewTransfer(k, m.Miner().Address(), 10, 1, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -330,7 +330,7 @@ func TestFaultNATSFailover(t *testing.T) {
 		}
 		return true
 	})
-	m.StopMining()
+	m.Miner().Stop()
 	testkit.Eventually(t, 5*time.Second, "one tip", func() bool { return sameTip(m, o) })
 	checkLedgers(t, m, o)
 	t.Logf("failover: reconnected to s2 in %s, blocks flowing again %s after the kill", reconnected, resumed)

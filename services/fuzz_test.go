@@ -32,7 +32,7 @@ func fuzzSetup(f *testing.F) (*Node, fuzzBase) {
 	var base fuzzBase
 	b := solveNext(f, n)
 	base.block, _ = events.Encode(events.BlockMessage{Block: *b, Hash: b.Hash()})
-	tx, err := chain.NewTransfer(k, n.MinerAddress(), 1, 0, "")
+	tx, err := chain.NewTransfer(k, n.Miner().Address(), 1, 0, "")
 	if err != nil {
 		f.Fatal(err)
 	}

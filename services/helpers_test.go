@@ -14,6 +14,7 @@ import (
 	"github.com/pycotr/pycotr/chain/chaintest"
 	"github.com/pycotr/pycotr/events"
 	"github.com/pycotr/pycotr/genesis"
+	"github.com/pycotr/pycotr/services/miner"
 )
 
 // testGenesis is a network with low difficulty so tests mine instantly.
@@ -32,7 +33,7 @@ func testNodeConfig(t testing.TB, i int, g *genesis.File) Config {
 		PresenceInterval:  100 * time.Millisecond,
 		ConsensusInterval: time.Second,
 		GatherStall:       100 * time.Millisecond,
-		Miner:             MinerConfig{Mode: ModePaced, Pause: 100 * time.Millisecond},
+		Miner:             miner.Settings{Mode: miner.ModePaced, Pause: 100 * time.Millisecond},
 	}
 }
 
@@ -115,7 +116,7 @@ func rawConn(t testing.TB, srv *events.Server) *nats.Conn {
 // miner, without processing it.
 func solveNext(t testing.TB, n *Node) *chain.Block {
 	t.Helper()
-	return chaintest.Solve(t, n.Chain().Template(n.MinerAddress()))
+	return chaintest.Solve(t, n.Chain().Template(n.Miner().Address()))
 }
 
 // extend adds count blocks to n's chain directly (no announcement): a fast

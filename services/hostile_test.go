@@ -32,11 +32,11 @@ func TestHostileInputIsDroppedAndCounted(t *testing.T) {
 	// Some state: kF funded on chain, a mint pending.
 	kF, kP := testKey(t, 5), testKey(t, 6)
 	fund(t, h, kF, 100)
-	h.StartMining()
+	h.Miner().Start()
 	testkit.Eventually(t, 10*time.Second, "kF funded everywhere", func() bool {
 		return v.Chain().Balance(chain.AddressOf(&kF.PublicKey)) == 100 && h.Chain().Balance(chain.AddressOf(&kF.PublicKey)) == 100
 	})
-	h.StopMining()
+	h.Miner().Stop()
 	testkit.Eventually(t, 5*time.Second, "one tip", func() bool { return sameTip(v, h) })
 	pending := fund(t, v, kP, 5)
 	testkit.Eventually(t, 5*time.Second, "pending at h", func() bool { return h.Chain().HasTx(pending.ID) })
@@ -46,7 +46,7 @@ func TestHostileInputIsDroppedAndCounted(t *testing.T) {
 		pending  []string
 		balances map[chain.Address]int64
 	}
-	addrs := []chain.Address{chain.AddressOf(&kF.PublicKey), chain.AddressOf(&kP.PublicKey), v.MinerAddress(), h.MinerAddress()}
+	addrs := []chain.Address{chain.AddressOf(&kF.PublicKey), chain.AddressOf(&kP.PublicKey), v.Miner().Address(), h.Miner().Address()}
 	snap := func() snapshot {
 		s := snapshot{tip: v.Chain().Tip().Hash, balances: map[chain.Address]int64{}}
 		for _, tx := range v.Chain().Pending() {
@@ -88,17 +88,17 @@ func TestHostileInputIsDroppedAndCounted(t *testing.T) {
 	}
 
 	// Transactions.
-	valid, err := chain.NewTransfer(kF, v.MinerAddress(), 1, 0, "")
+	valid, err := chain.NewTransfer(kF, v.Miner().Address(), 1, 0, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	forged := valid
 	forged.ID = uuid.NewString() // signature no longer matches
-	overspend, err := chain.NewTransfer(kF, v.MinerAddress(), 1_000_000, 0, "")
+	overspend, err := chain.NewTransfer(kF, v.Miner().Address(), 1_000_000, 0, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	reward := chain.NewReward(h.MinerAddress(), 1_000)
+	reward := chain.NewReward(h.Miner().Address(), 1_000)
 	send("pycotr.tx", nil, encode(events.TxMessage{Tx: valid}))                                     // no headers
 	send("pycotr.tx", hdr(events.ProtocolVersion, ""), encode(events.TxMessage{Tx: valid}))         // no node
 	send("pycotr.tx", hdr("99", fake), encode(events.TxMessage{Tx: valid}))                         // wrong version
@@ -169,7 +169,7 @@ func TestHostileInputIsDroppedAndCounted(t *testing.T) {
 	state.Work, state.Tip = strings.Repeat("9", 60), chain.Hash{1}
 	testkit.Eventually(t, 10*time.Second, "the victim syncs from the fake twice", func() bool {
 		send("pycotr.presence", good, encode(state)) // a beat per poll
-		return served.Load() >= 2 && v.Stats().BlocksRejected()["bad-pow"] >= 2
+		return served.Load() >= 2 && v.Stats().BlocksRejected["bad-pow"] >= 2
 	})
 
 	wantDrops := map[string]uint64{
@@ -187,11 +187,11 @@ func TestHostileInputIsDroppedAndCounted(t *testing.T) {
 		return true
 	}
 	testkit.Eventually(t, 5*time.Second, "every drop and rejection counted", func() bool {
-		return atLeast(v.Stats().NATSDrops(), wantDrops) && atLeast(v.Stats().TxRejected(), wantTx) &&
-			atLeast(v.Stats().BlocksRejected(), wantBlocks)
+		return atLeast(v.Stats().NATSDrops, wantDrops) && atLeast(v.Stats().TxRejected, wantTx) &&
+			atLeast(v.Stats().BlocksRejected, wantBlocks)
 	})
-	t.Logf("drops %v; tx rejected %v; blocks rejected %v", v.Stats().NATSDrops(), v.Stats().TxRejected(), v.Stats().BlocksRejected())
-	if n := v.Stats().NATSDrops()[events.DropPanic]; n != 0 {
+	t.Logf("drops %v; tx rejected %v; blocks rejected %v", v.Stats().NATSDrops, v.Stats().TxRejected, v.Stats().BlocksRejected)
+	if n := v.Stats().NATSDrops[events.DropPanic]; n != 0 {
 		t.Errorf("%d handler panics", n)
 	}
 	after := snap()
@@ -202,7 +202,7 @@ func TestHostileInputIsDroppedAndCounted(t *testing.T) {
 
 	// Still healthy: it relays a transaction and mines a block the other
 	// node adopts.
-	tx, err := chain.NewTransfer(kF, h.MinerAddress(), 3, 1, "")
+	tx, err := chain.NewTransfer(kF, h.Miner().Address(), 3, 1, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,9 +210,9 @@ func TestHostileInputIsDroppedAndCounted(t *testing.T) {
 		t.Fatal(err)
 	}
 	testkit.Eventually(t, 5*time.Second, "relayed to the victim", func() bool { return v.Chain().HasTx(tx.ID) })
-	v.StartMining()
+	v.Miner().Start()
 	testkit.Eventually(t, 10*time.Second, "the victim's block at h", func() bool {
-		return v.Stats().BlocksMined.Load() > 0 && h.Chain().Balance(h.MinerAddress()) >= before.balances[h.MinerAddress()]+3 && sameTip(v, h)
+		return v.Stats().BlocksMined > 0 && h.Chain().Balance(h.Miner().Address()) >= before.balances[h.Miner().Address()]+3 && sameTip(v, h)
 	})
-	v.StopMining()
+	v.Miner().Stop()
 }

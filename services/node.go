@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"github.com/pycotr/pycotr/chain"
 	"github.com/pycotr/pycotr/events"
 	"github.com/pycotr/pycotr/genesis"
+	"github.com/pycotr/pycotr/services/miner"
 )
 
 // Version is the node software's version, reported in presence.
@@ -27,7 +27,7 @@ type Config struct {
 	Name      string // human name, e.g. node-1
 	PublicURL string // the node's public HTTP URL, as peers and the frontend see it
 	MinerKey  *rsa.PrivateKey
-	Miner     MinerConfig
+	Miner     miner.Settings
 	Genesis   *genesis.File // nil = the embedded default
 	Mempool   chain.MempoolLimits
 	DataDir   string // blocks and identity persist here; "" = in memory, as the original
@@ -47,35 +47,26 @@ type Config struct {
 	Now    func() time.Time // chain clock; nil = time.Now
 }
 
-// Node is one Pycotr miner node.
+// Node is one Pycotr miner node: it wires one chain, one NATS bus, a
+// miner, a peer directory and a syncer, and owns every goroutine they run.
+// Its own surface is small; the miner's controls and the peer directory
+// are values it hands out (Miner, Peers).
 type Node struct {
-	cfg    Config
-	log    *slog.Logger
-	chain  *chain.Chain
-	bus    *events.Bus
-	miner  *miner
-	peers  *peerTable
-	feed   feed
-	stats  Stats
-	minerA chain.Address
-
-	source atomic.Value // string: id of the node whose chain we adopted last
-	synced atomic.Bool
-	natsUp atomic.Bool
-	syncQ  struct {
-		sync.Mutex
-		pending map[string]struct{}
-		order   []string
-	}
-	syncWake  chan struct{}
-	syncMu    sync.Mutex // held by the one running sync
-	consReq   chan struct{}
-	extraURLs struct {
-		sync.Mutex
-		urls []string
-	}
-
+	cfg     Config
+	log     *slog.Logger
+	chain   *chain.Chain
+	bus     *events.Bus // set by Start
+	miner   *miner.Miner
+	peers   *Peers
+	sync    *syncer // set by Start
+	feed    feed
+	stats   counters
 	persist *persister // nil without a data directory
+
+	source  atomic.Value // string: id of the node whose chain we adopted last
+	synced  atomic.Bool
+	natsUp  atomic.Bool
+	consReq chan struct{}
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -119,7 +110,7 @@ func New(cfg Config) (*Node, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	if err := cfg.Miner.normalize(); err != nil {
+	if err := cfg.Miner.Normalize(); err != nil {
 		return nil, err
 	}
 	c, err := cfg.Genesis.NewChain(chain.Config{Mempool: cfg.Mempool, Now: cfg.Now})
@@ -127,13 +118,11 @@ func New(cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n := &Node{
-		cfg:      cfg,
-		log:      cfg.Logger.With("node", cfg.Name),
-		chain:    c,
-		peers:    newPeerTable(3 * cfg.PresenceInterval),
-		minerA:   chain.AddressOf(&cfg.MinerKey.PublicKey),
-		syncWake: make(chan struct{}, 1),
-		consReq:  make(chan struct{}, 1),
+		cfg:     cfg,
+		log:     cfg.Logger.With("node", cfg.Name),
+		chain:   c,
+		peers:   newPeers(cfg.PublicURL, 3*cfg.PresenceInterval),
+		consReq: make(chan struct{}, 1),
 	}
 	if cfg.DataDir != "" {
 		if err := n.openStore(cfg.DataDir); err != nil {
@@ -141,7 +130,20 @@ func New(cfg Config) (*Node, error) {
 		}
 	}
 	n.source.Store(n.cfg.ID)
-	n.miner = newMiner(n, cfg.Miner)
+	n.miner, err = miner.New(miner.Config{
+		Settings:   cfg.Miner,
+		Address:    chain.AddressOf(&cfg.MinerKey.PublicKey),
+		Template:   c.Template,
+		TipChanged: c.TipChanged,
+		Submit:     n.submitMined,
+		Logger:     n.log,
+	})
+	if err != nil {
+		if n.persist != nil {
+			_ = n.persist.close()
+		}
+		return nil, err
+	}
 	return n, nil
 }
 
@@ -173,6 +175,10 @@ func (n *Node) Start(ctx context.Context) error {
 	}
 	n.bus = bus
 	n.natsUp.Store(bus.Connected())
+	n.sync = newSyncer(n.chain, bus, &n.stats, n.log, n.cfg.SyncPageBytes, func(peer string, b *chain.Block) error {
+		_, err := n.acceptBlock(peer, b)
+		return err
+	})
 	if err := bus.Subscribe(events.Handlers{Tx: n.onTx, Block: n.onBlock, Presence: n.onPresence}); err != nil {
 		bus.Close()
 		return err
@@ -182,25 +188,19 @@ func (n *Node) Start(ctx context.Context) error {
 		return err
 	}
 	ctx, n.cancel = context.WithCancel(ctx)
-	n.run(ctx, n.syncLoop)
-	n.run(ctx, n.consensusLoop)
-	n.run(ctx, n.presenceLoop)
-	n.run(ctx, n.miner.run)
+	for _, loop := range []func(context.Context){n.sync.run, n.consensusLoop, n.presenceLoop, n.miner.Run} {
+		n.wg.Go(func() { loop(ctx) })
+	}
 	n.requestConsensus()
-	n.log.Info("node started", "id", n.cfg.ID, "url", n.cfg.PublicURL, "miner", n.minerA.Short(),
+	n.log.Info("node started", "id", n.cfg.ID, "url", n.cfg.PublicURL, "miner", n.miner.Address().Short(),
 		"pause", n.cfg.Miner.Pause, "mode", n.cfg.Miner.Mode)
 	return nil
 }
 
-func (n *Node) run(ctx context.Context, f func(context.Context)) {
-	n.wg.Add(1)
-	go func() {
-		defer n.wg.Done()
-		f(ctx)
-	}()
-}
-
-// Close stops every loop, leaves NATS and waits for all goroutines.
+// Close stops the node in order: the loops are told to end, the bus stops
+// its micro service and drains its subscriptions (in-flight handlers
+// finish), the loops are waited for, then the store and the event feed
+// close. Nothing the node started outlives Close.
 func (n *Node) Close() error {
 	if !n.closed.CompareAndSwap(false, true) {
 		return nil
@@ -208,18 +208,21 @@ func (n *Node) Close() error {
 	if n.cancel != nil {
 		n.cancel()
 	}
-	n.wg.Wait()
+	var errs []error
 	if n.bus != nil {
-		n.bus.Close()
+		if err := n.bus.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close bus: %w", err))
+		}
 	}
+	n.wg.Wait()
 	if n.persist != nil {
 		if err := n.persist.close(); err != nil {
-			n.log.Warn("close store", "err", err)
+			errs = append(errs, fmt.Errorf("close store: %w", err))
 		}
 	}
 	n.feed.closeAll()
 	n.log.Info("node stopped")
-	return nil
+	return errors.Join(errs...)
 }
 
 // ID is the node id, which is also its chain id.
@@ -231,19 +234,23 @@ func (n *Node) Name() string { return n.cfg.Name }
 // PublicURL is the node's public HTTP URL.
 func (n *Node) PublicURL() string { return n.cfg.PublicURL }
 
-// Chain gives read access to the node's chain (and AcceptTx-level writes
-// must go through SubmitTx so they are relayed).
+// Chain gives read access to the node's chain. Writes go through
+// SubmitTx (transactions are relayed) and the node's block intake (blocks
+// are persisted): never call its AcceptTx or ProcessBlock directly.
 func (n *Node) Chain() *chain.Chain { return n.chain }
 
-// MinerAddress is the address rewards are paid to.
-func (n *Node) MinerAddress() chain.Address { return n.minerA }
+// Miner is the node's miner: its controls and gauges.
+func (n *Node) Miner() *miner.Miner { return n.miner }
+
+// Peers is the node's peer directory.
+func (n *Node) Peers() *Peers { return n.peers }
 
 // SourceChainID is the id of the node whose chain this node adopted last,
 // its own id when the latest tip is its own or it adopted none.
 func (n *Node) SourceChainID() string { return n.source.Load().(string) }
 
-// Stats returns the node's counters.
-func (n *Node) Stats() *Stats { return &n.stats }
+// Stats returns a snapshot of the node's counters.
+func (n *Node) Stats() Stats { return n.stats.snapshot() }
 
 // Subscribe returns a feed of the node's events; a subscriber that falls
 // more than buf events behind is dropped (its channel is closed). Call the
@@ -252,60 +259,24 @@ func (n *Node) Subscribe(buf int) (<-chan Event, func()) { return n.feed.subscri
 
 func (n *Node) emit(e Event) {
 	if d := n.feed.publish(e); d > 0 {
-		n.stats.FeedDrops.Add(uint64(d))
+		n.stats.feedDrops.Add(uint64(d))
 	}
 }
 
-// NATSConnected reports whether the node's NATS connection is up.
-func (n *Node) NATSConnected() bool { return n.bus != nil && n.natsUp.Load() && n.bus.Connected() }
+// natsConnected reports whether the node's NATS connection is up.
+func (n *Node) natsConnected() bool { return n.bus != nil && n.natsUp.Load() && n.bus.Connected() }
 
 // Ready reports whether the node is connected and has finished its first
 // sync with the network, and if not, why.
 func (n *Node) Ready() (bool, string) {
 	switch {
-	case !n.NATSConnected():
+	case !n.natsConnected():
 		return false, "NATS not connected"
 	case !n.synced.Load():
 		return false, "initial sync not finished"
 	}
 	return true, ""
 }
-
-// RegisterPeerURL records a peer URL given through the original's
-// registration routes; it is listed by PeerURLs with the peers found by
-// presence. The node's own URL is ignored, and at most maxPeers are kept.
-func (n *Node) RegisterPeerURL(u string) {
-	if u == "" || u == n.cfg.PublicURL {
-		return
-	}
-	n.extraURLs.Lock()
-	defer n.extraURLs.Unlock()
-	if !slices.Contains(n.extraURLs.urls, u) && len(n.extraURLs.urls) < maxPeers {
-		n.extraURLs.urls = append(n.extraURLs.urls, u)
-	}
-}
-
-// PeerURLs lists the peers' public URLs: those seen by presence, then
-// those registered by hand, never the node's own.
-func (n *Node) PeerURLs() []string {
-	var out []string
-	for _, p := range n.peers.list() {
-		if p.URL != "" && p.URL != n.cfg.PublicURL && !slices.Contains(out, p.URL) {
-			out = append(out, p.URL)
-		}
-	}
-	n.extraURLs.Lock()
-	defer n.extraURLs.Unlock()
-	for _, u := range n.extraURLs.urls {
-		if !slices.Contains(out, u) {
-			out = append(out, u)
-		}
-	}
-	return out
-}
-
-// Peers returns the live peer table, sorted by name.
-func (n *Node) Peers() []events.NodeState { return n.peers.list() }
 
 // State describes the node as presence and consensus replies do.
 func (n *Node) State() events.NodeState {
@@ -314,11 +285,11 @@ func (n *Node) State() events.NodeState {
 	return events.NodeState{
 		NodeID: n.cfg.ID, Name: n.cfg.Name, URL: n.cfg.PublicURL, ChainID: n.cfg.ID,
 		Height: tip.Height, Tip: tip.Hash, Work: tip.Work.String(),
-		Pause: n.miner.pause().Seconds(), Mode: string(n.cfg.Miner.Mode), Mining: n.miner.enabled(),
-		BlocksMined: n.stats.BlocksMined.Load(), Mempool: count, Peers: n.peers.len(), Version: Version,
+		Pause: n.miner.Pause().Seconds(), Mode: string(n.miner.Mode()), Mining: n.miner.Mining(),
+		BlocksMined: n.stats.blocksMined.Load(), Mempool: count, Peers: n.peers.Len(), Version: Version,
 		Bits: n.chain.NextBits(), TargetBlockMillis: targetMillis(n.chain.Params()),
 		BlocksToRetarget: n.chain.BlocksToRetarget(),
-		HashRate:         n.miner.hashRate(), HashRateLimit: n.miner.hashLimit(),
+		HashRate:         n.miner.HashRate(), HashRateLimit: n.miner.HashRateLimit(),
 	}
 }
 
@@ -328,50 +299,6 @@ func targetMillis(p chain.Params) int64 {
 	}
 	return p.Retarget.TargetBlockMillis
 }
-
-// Miner controls.
-
-// StartMining turns the miner on; StopMining turns it off.
-func (n *Node) StartMining() { n.miner.setEnabled(true) }
-func (n *Node) StopMining()  { n.miner.setEnabled(false) }
-
-// Mining reports whether the miner is on.
-func (n *Node) Mining() bool { return n.miner.enabled() }
-
-// SetPause changes the miner's pause at run time.
-func (n *Node) SetPause(d time.Duration) error {
-	if d < 0 || d > MaxPause {
-		return fmt.Errorf("pause %s: want 0 to %s", d, MaxPause)
-	}
-	n.miner.setPause(d)
-	return nil
-}
-
-// SetHashRate changes the miner's hash-rate limit at run time (hashes/s,
-// 0 = no limit).
-func (n *Node) SetHashRate(r float64) error {
-	if err := checkHashRate(r); err != nil {
-		return err
-	}
-	n.miner.setLimit(r)
-	return nil
-}
-
-// HashRateLimit is the miner's hash-rate limit, 0 for none.
-func (n *Node) HashRateLimit() float64 { return n.miner.hashLimit() }
-
-// Pause is the miner's current pause.
-func (n *Node) Pause() time.Duration { return n.miner.pause() }
-
-// MinerMode is the miner's mode.
-func (n *Node) MinerMode() MinerMode { return n.cfg.Miner.Mode }
-
-// HashRate is the proof-of-work rate in hashes per second, averaged over
-// at least the last second (0 while the miner is stopped).
-func (n *Node) HashRate() float64 { return n.miner.hashRate() }
-
-// Hashes is the total number of proof-of-work tries made.
-func (n *Node) Hashes() uint64 { return n.miner.pow.Hashes() }
 
 // NodeState is a node's self-description (presence, consensus, info).
 type NodeState = events.NodeState

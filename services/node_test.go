@@ -23,7 +23,7 @@ func TestTxReachesAllMempoolsAndBlocksAllTips(t *testing.T) {
 	for _, n := range nodes {
 		testkit.Eventually(t, 5*time.Second, n.Name()+" has the tx pending", func() bool { return n.Chain().HasTx(tx.ID) })
 	}
-	nodes[1].StartMining()
+	nodes[1].Miner().Start()
 	testkit.Eventually(t, 10*time.Second, "a block confirms the tx everywhere", func() bool {
 		for _, n := range nodes {
 			if n.Chain().Balance(tx.To) != 100 {
@@ -32,7 +32,7 @@ func TestTxReachesAllMempoolsAndBlocksAllTips(t *testing.T) {
 		}
 		return true
 	})
-	nodes[1].StopMining()
+	nodes[1].Miner().Stop()
 	testkit.Eventually(t, 5*time.Second, "all nodes share one tip", func() bool {
 		tip := nodes[0].Chain().Tip().Hash
 		return nodes[1].Chain().Tip().Hash == tip && nodes[2].Chain().Tip().Hash == tip
@@ -58,11 +58,11 @@ func TestRegisteredPeerURLsAreBounded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n.RegisterPeerURL(n.PublicURL())
+	n.Peers().Register(n.PublicURL())
 	for i := range maxPeers + 10 {
-		n.RegisterPeerURL(fmt.Sprintf("http://peer-%d:3001", i))
+		n.Peers().Register(fmt.Sprintf("http://peer-%d:3001", i))
 	}
-	if got := len(n.PeerURLs()); got != maxPeers {
+	if got := len(n.Peers().URLs()); got != maxPeers {
 		t.Fatalf("%d registered URLs kept, want the cap %d", got, maxPeers)
 	}
 }

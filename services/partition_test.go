@@ -40,9 +40,9 @@ func TestPartitionHealsOnMostWork(t *testing.T) {
 
 	mineTo := func(n *Node, height uint64, half []*Node) {
 		t.Helper()
-		n.StartMining()
+		n.Miner().Start()
 		testkit.Eventually(t, 10*time.Second, n.Name()+" mines", func() bool { return n.Chain().Height() >= height })
-		n.StopMining()
+		n.Miner().Stop()
 		testkit.Eventually(t, 5*time.Second, "half on one tip", func() bool { return sameTip(half...) })
 	}
 	// A shared history: block 1 holds a card purchase for kL. (Mined on the
@@ -100,7 +100,7 @@ func TestPartitionHealsOnMostWork(t *testing.T) {
 		return sameTip(nodes...)
 	})
 	for _, n := range left {
-		if n.Stats().Reorgs.Load() == 0 {
+		if n.Stats().Reorgs == 0 {
 			t.Errorf("%s did not reorganise", n.Name())
 		}
 	}
@@ -122,7 +122,7 @@ func TestPartitionHealsOnMostWork(t *testing.T) {
 
 	// The returned transactions are still good: a right-side node mines
 	// them.
-	right[1].StartMining()
+	right[1].Miner().Start()
 	testkit.Eventually(t, 10*time.Second, "the returned transfer confirmed everywhere", func() bool {
 		for _, n := range nodes {
 			if n.Chain().Balance(transfer.To) != 30+50 || n.Chain().Balance(mint2.To) != 7 {
@@ -131,7 +131,7 @@ func TestPartitionHealsOnMostWork(t *testing.T) {
 		}
 		return true
 	})
-	right[1].StopMining()
+	right[1].Miner().Stop()
 	testkit.Eventually(t, 5*time.Second, "one tip", func() bool { return sameTip(nodes...) })
 	checkLedgers(t, nodes...)
 }

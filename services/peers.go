@@ -12,11 +12,16 @@ import (
 // maxPeers bounds the peer table against a flood of fake presences.
 const maxPeers = 256
 
-// peerTable is what a node knows of its peers from presence beats.
-type peerTable struct {
-	ttl time.Duration
-	mu  sync.Mutex
-	m   map[string]peerEntry
+// Peers is what a node knows of its peers: those found by presence beats
+// (expiring after a TTL) and the URLs registered by hand through the
+// original's registration routes.
+type Peers struct {
+	self string // the node's own public URL, never listed
+	ttl  time.Duration
+
+	mu    sync.Mutex
+	m     map[string]peerEntry
+	extra []string // registered URLs
 }
 
 type peerEntry struct {
@@ -24,41 +29,43 @@ type peerEntry struct {
 	lastSeen time.Time
 }
 
-func newPeerTable(ttl time.Duration) *peerTable {
-	return &peerTable{ttl: ttl, m: make(map[string]peerEntry)}
+func newPeers(self string, ttl time.Duration) *Peers {
+	return &Peers{self: self, ttl: ttl, m: make(map[string]peerEntry)}
 }
 
 // seen records a beat and reports whether the peer is new.
-func (t *peerTable) seen(s events.NodeState, now time.Time) bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	_, known := t.m[s.NodeID]
-	if !known && len(t.m) >= maxPeers {
+func (p *Peers) seen(s events.NodeState, now time.Time) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_, known := p.m[s.NodeID]
+	if !known && len(p.m) >= maxPeers {
 		return false
 	}
-	t.m[s.NodeID] = peerEntry{state: s, lastSeen: now}
+	p.m[s.NodeID] = peerEntry{state: s, lastSeen: now}
 	return !known
 }
 
 // expire removes and returns the peers silent for longer than the TTL.
-func (t *peerTable) expire(now time.Time) []events.NodeState {
-	t.mu.Lock()
-	defer t.mu.Unlock()
+func (p *Peers) expire(now time.Time) []events.NodeState {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	var gone []events.NodeState
-	for id, e := range t.m {
-		if now.Sub(e.lastSeen) > t.ttl {
-			delete(t.m, id)
+	for id, e := range p.m {
+		if now.Sub(e.lastSeen) > p.ttl {
+			delete(p.m, id)
 			gone = append(gone, e.state)
 		}
 	}
 	return gone
 }
 
-func (t *peerTable) list() []events.NodeState {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	out := make([]events.NodeState, 0, len(t.m))
-	for _, e := range t.m {
+// List returns the live peers as their last beat described them, sorted
+// by name.
+func (p *Peers) List() []events.NodeState {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]events.NodeState, 0, len(p.m))
+	for _, e := range p.m {
 		out = append(out, e.state)
 	}
 	slices.SortFunc(out, func(a, b events.NodeState) int {
@@ -70,8 +77,42 @@ func (t *peerTable) list() []events.NodeState {
 	return out
 }
 
-func (t *peerTable) len() int {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return len(t.m)
+// Len is the number of live peers.
+func (p *Peers) Len() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.m)
+}
+
+// Register records a peer URL given through the original's registration
+// routes; it is listed by URLs with the peers found by presence. The
+// node's own URL is ignored, and at most maxPeers are kept.
+func (p *Peers) Register(u string) {
+	if u == "" || u == p.self {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !slices.Contains(p.extra, u) && len(p.extra) < maxPeers {
+		p.extra = append(p.extra, u)
+	}
+}
+
+// URLs lists the peers' public URLs: those seen by presence, then those
+// registered by hand, never the node's own.
+func (p *Peers) URLs() []string {
+	var out []string
+	for _, s := range p.List() {
+		if s.URL != "" && s.URL != p.self && !slices.Contains(out, s.URL) {
+			out = append(out, s.URL)
+		}
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, u := range p.extra {
+		if !slices.Contains(out, u) {
+			out = append(out, u)
+		}
+	}
+	return out
 }

@@ -89,14 +89,3 @@ func (n *Node) openStore(dir string) error {
 	n.persist = newPersister(s, n.log)
 	return nil
 }
-
-// processBlock is the node's one way to hand a block to the chain: from a
-// peer's announcement, a sync page or its own miner. Blocks the chain
-// keeps are persisted when the node has a data directory.
-func (n *Node) processBlock(b *chain.Block) (chain.Outcome, error) {
-	out, err := n.chain.ProcessBlock(b)
-	if err == nil && n.persist != nil {
-		n.persist.add(b)
-	}
-	return out, err
-}

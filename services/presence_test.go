@@ -29,7 +29,7 @@ func TestPresenceExpiryAndRestart(t *testing.T) {
 	}
 	peersOf := func(n *Node) map[string]bool {
 		m := map[string]bool{}
-		for _, p := range n.Peers() {
+		for _, p := range n.Peers().List() {
 			m[p.NodeID] = true
 		}
 		return m
@@ -69,11 +69,11 @@ func TestPresenceExpiryAndRestart(t *testing.T) {
 		return peersOf(nodes[0])[back.ID()] && peersOf(nodes[0])[extra.ID()] && peersOf(nodes[1])[extra.ID()]
 	})
 	// The restarted node works: it mines and its block reaches the others.
-	back.StartMining()
+	back.Miner().Start()
 	testkit.Eventually(t, 10*time.Second, "restarted node's block everywhere", func() bool {
-		return back.Stats().BlocksMined.Load() > 0 && nodes[0].Chain().Height() > 0 && sameTip(nodes[0], nodes[1], back, extra)
+		return back.Stats().BlocksMined > 0 && nodes[0].Chain().Height() > 0 && sameTip(nodes[0], nodes[1], back, extra)
 	})
-	back.StopMining()
+	back.Miner().Stop()
 }
 
 // TestMicroServiceDiscovery: `$SRV.INFO.pycotr-node` and

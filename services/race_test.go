@@ -10,6 +10,7 @@ import (
 	"github.com/pycotr/pycotr/chain"
 	"github.com/pycotr/pycotr/chain/chaintest"
 	"github.com/pycotr/pycotr/events"
+	"github.com/pycotr/pycotr/services/miner"
 )
 
 // TestRaceModeRetargetsTowardTheTarget runs three race-mode miners of
@@ -43,16 +44,16 @@ func TestRaceModeRetargetsTowardTheTarget(t *testing.T) {
 	for i, r := range rates {
 		cfg := testNodeConfig(t, i, g)
 		cfg.Embedded = srv
-		cfg.Miner = MinerConfig{Mode: ModeRace, HashRate: r}
+		cfg.Miner = miner.Settings{Mode: miner.ModeRace, HashRate: r}
 		nodes = append(nodes, startNode(t, cfg))
 	}
 	for _, n := range nodes {
-		n.StartMining()
+		n.Miner().Start()
 	}
 	const windows, every = 8, 20
 	testkit.Eventually(t, 120*time.Second, "8 windows mined", func() bool { return nodes[0].Chain().Height() >= windows*every })
 	for _, n := range nodes {
-		n.StopMining()
+		n.Miner().Stop()
 	}
 	testkit.Eventually(t, 10*time.Second, "one tip", func() bool {
 		tip := nodes[0].Chain().Tip().Hash
@@ -93,9 +94,9 @@ func TestRaceModeRetargetsTowardTheTarget(t *testing.T) {
 		won[b.Miner()]++
 	}
 	for i, n := range nodes {
-		share := float64(won[n.MinerAddress()]) / float64(len(recent))
+		share := float64(won[n.Miner().Address()]) / float64(len(recent))
 		want := rates[i] / total
-		t.Logf("%s: %d blocks, share %.2f (hash power %.2f)", n.Name(), won[n.MinerAddress()], share, want)
+		t.Logf("%s: %d blocks, share %.2f (hash power %.2f)", n.Name(), won[n.Miner().Address()], share, want)
 		if math.Abs(share-want) > 0.2 {
 			t.Errorf("%s won %.2f of the blocks with %.2f of the hash power", n.Name(), share, want)
 		}
@@ -131,21 +132,21 @@ func TestHashRateLimitHolds(t *testing.T) {
 	srv := startServer(t, events.ServerConfig{})
 	cfg := testNodeConfig(t, 0, testGenesis(t, 22)) // 4M tries a block: hashes at the limit until stopped
 	cfg.Embedded = srv
-	cfg.Miner = MinerConfig{Mode: ModeRace, HashRate: 50_000}
+	cfg.Miner = miner.Settings{Mode: miner.ModeRace, HashRate: 50_000}
 	n := startNode(t, cfg)
-	n.StartMining()
-	testkit.Eventually(t, 5*time.Second, "hashing starts", func() bool { return n.Hashes() > 0 })
-	start, h0 := time.Now(), n.Hashes()
-	testkit.Eventually(t, 5*time.Second, "100k hashes made", func() bool { return n.Hashes()-h0 >= 100_000 })
-	rate := float64(n.Hashes()-h0) / time.Since(start).Seconds()
-	n.StopMining()
+	n.Miner().Start()
+	testkit.Eventually(t, 5*time.Second, "hashing starts", func() bool { return n.Miner().Hashes() > 0 })
+	start, h0 := time.Now(), n.Miner().Hashes()
+	testkit.Eventually(t, 5*time.Second, "100k hashes made", func() bool { return n.Miner().Hashes()-h0 >= 100_000 })
+	rate := float64(n.Miner().Hashes()-h0) / time.Since(start).Seconds()
+	n.Miner().Stop()
 	t.Logf("measured %.0f hashes/s at a 50 000 limit", rate)
 	// The limit is an upper bound by construction (the miner sleeps to it);
 	// the measurement window adds at most one 20 ms slice.
 	if rate > 50_000*1.3 {
 		t.Fatalf("hash rate %.0f above the 50 000 limit", rate)
 	}
-	if err := n.SetHashRate(-1); err == nil {
+	if err := n.Miner().SetHashRate(-1); err == nil {
 		t.Fatal("a negative hash rate was accepted")
 	}
 }

@@ -1,29 +1,49 @@
 package services
 
 import (
+	"maps"
 	"sync"
 	"sync/atomic"
 )
 
-// Stats are a node's counters, read by the metrics endpoint. Counters only
-// grow; gauges are read from the node directly.
+// Stats is a snapshot of a node's counters, read by the metrics endpoint.
+// Counters only grow; gauges are read from the node directly.
 type Stats struct {
-	BlocksMined     atomic.Uint64
-	BlocksAccepted  atomic.Uint64 // from peers, connected or stored
-	Reorgs          atomic.Uint64
-	ReorgDepthTotal atomic.Uint64
-	SyncPages       atomic.Uint64
-	SyncBlocks      atomic.Uint64
-	SyncBytes       atomic.Uint64
-	SyncRedundant   atomic.Uint64 // blocks received in sync that were already held (should stay 0)
-	SyncFailures    atomic.Uint64 // syncs that ended in an error: timeout, no responder, garbage or invalid blocks
-	FeedDrops       atomic.Uint64 // live-view subscribers dropped for falling behind
+	BlocksMined     uint64
+	BlocksAccepted  uint64 // from peers, connected or stored
+	Reorgs          uint64
+	ReorgDepthTotal uint64
+	SyncPages       uint64
+	SyncBlocks      uint64
+	SyncBytes       uint64
+	SyncRedundant   uint64 // blocks received in sync that were already held (should stay 0)
+	SyncFailures    uint64 // syncs that ended in an error: timeout, no responder, garbage or invalid blocks
+	FeedDrops       uint64 // live-view subscribers dropped for falling behind
+
+	TxAccepted     map[string]uint64 // by source: "local", "relay"
+	TxRejected     map[string]uint64 // by reason (rule code)
+	BlocksRejected map[string]uint64 // by reason
+	NATSDrops      map[string]uint64 // inbound NATS messages dropped, by reason
+}
+
+// counters are the live counters a node's parts add to.
+type counters struct {
+	blocksMined     atomic.Uint64
+	blocksAccepted  atomic.Uint64
+	reorgs          atomic.Uint64
+	reorgDepthTotal atomic.Uint64
+	syncPages       atomic.Uint64
+	syncBlocks      atomic.Uint64
+	syncBytes       atomic.Uint64
+	syncRedundant   atomic.Uint64
+	syncFailures    atomic.Uint64
+	feedDrops       atomic.Uint64
 
 	mu         sync.Mutex
-	txAccepted map[string]uint64 // by source: "local", "relay"
-	txRejected map[string]uint64 // by reason (rule code)
-	blkReject  map[string]uint64 // by reason
-	natsDrops  map[string]uint64 // by reason
+	txAccepted map[string]uint64
+	txRejected map[string]uint64
+	blkReject  map[string]uint64
+	natsDrops  map[string]uint64
 }
 
 func bump(m *map[string]uint64, k string) {
@@ -33,47 +53,34 @@ func bump(m *map[string]uint64, k string) {
 	(*m)[k]++
 }
 
-func (s *Stats) txAccept(source string) { s.mu.Lock(); bump(&s.txAccepted, source); s.mu.Unlock() }
-func (s *Stats) txReject(reason string) { s.mu.Lock(); bump(&s.txRejected, reason); s.mu.Unlock() }
-func (s *Stats) blockReject(reason string) {
-	s.mu.Lock()
-	bump(&s.blkReject, reason)
-	s.mu.Unlock()
+func (c *counters) txAccept(source string) { c.mu.Lock(); bump(&c.txAccepted, source); c.mu.Unlock() }
+func (c *counters) txReject(reason string) { c.mu.Lock(); bump(&c.txRejected, reason); c.mu.Unlock() }
+func (c *counters) blockReject(reason string) {
+	c.mu.Lock()
+	bump(&c.blkReject, reason)
+	c.mu.Unlock()
 }
-func (s *Stats) natsDrop(reason string) { s.mu.Lock(); bump(&s.natsDrops, reason); s.mu.Unlock() }
+func (c *counters) natsDrop(reason string) { c.mu.Lock(); bump(&c.natsDrops, reason); c.mu.Unlock() }
 
-func snapshot(m map[string]uint64) map[string]uint64 {
-	out := make(map[string]uint64, len(m))
-	for k, v := range m {
-		out[k] = v
+// snapshot copies the counters; the maps are the caller's.
+func (c *counters) snapshot() Stats {
+	s := Stats{
+		BlocksMined: c.blocksMined.Load(), BlocksAccepted: c.blocksAccepted.Load(),
+		Reorgs: c.reorgs.Load(), ReorgDepthTotal: c.reorgDepthTotal.Load(),
+		SyncPages: c.syncPages.Load(), SyncBlocks: c.syncBlocks.Load(), SyncBytes: c.syncBytes.Load(),
+		SyncRedundant: c.syncRedundant.Load(), SyncFailures: c.syncFailures.Load(), FeedDrops: c.feedDrops.Load(),
 	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s.TxAccepted = copyCounts(c.txAccepted)
+	s.TxRejected = copyCounts(c.txRejected)
+	s.BlocksRejected = copyCounts(c.blkReject)
+	s.NATSDrops = copyCounts(c.natsDrops)
+	return s
+}
+
+func copyCounts(m map[string]uint64) map[string]uint64 {
+	out := make(map[string]uint64, len(m))
+	maps.Copy(out, m)
 	return out
-}
-
-// TxAccepted returns accepted transactions by source (local, relay).
-func (s *Stats) TxAccepted() map[string]uint64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return snapshot(s.txAccepted)
-}
-
-// TxRejected returns rejected transactions by reason.
-func (s *Stats) TxRejected() map[string]uint64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return snapshot(s.txRejected)
-}
-
-// BlocksRejected returns rejected blocks by reason.
-func (s *Stats) BlocksRejected() map[string]uint64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return snapshot(s.blkReject)
-}
-
-// NATSDrops returns inbound NATS messages dropped, by reason.
-func (s *Stats) NATSDrops() map[string]uint64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return snapshot(s.natsDrops)
 }

@@ -3,6 +3,7 @@ package services
 import (
 	"fmt"
 	"github.com/pycotr/pycotr/internal/testkit"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -147,7 +148,7 @@ func TestLateNodeSyncsInPagesAndBlockCostIsFlat(t *testing.T) {
 	extend(t, a, 99)
 	b := startNodeAt(t, srv, g, 1, quiet)
 	testkit.Eventually(t, 10*time.Second, "node 2 syncs 99 blocks", func() bool { return sameTip(a, b) })
-	if r, n := b.Stats().SyncRedundant.Load(), b.Stats().SyncBlocks.Load(); r != 0 || n != 99 {
+	if r, n := b.Stats().SyncRedundant, b.Stats().SyncBlocks; r != 0 || n != 99 {
 		t.Errorf("node 2 synced %d blocks, %d redundant; want 99 and 0", n, r)
 	}
 
@@ -156,7 +157,7 @@ func TestLateNodeSyncsInPagesAndBlockCostIsFlat(t *testing.T) {
 		t.Helper()
 		wire.reset(t)
 		blk := solveNext(t, a)
-		a.miner.publish(blk)
+		a.submitMined(blk)
 		testkit.Eventually(t, 10*time.Second, "the broadcast block is every tip and the gather answered", func() bool {
 			return sameTip(a, b) && b.Chain().Tip().Hash == blk.Hash() && wire.answered("pycotr.consensus", 1)
 		})
@@ -164,7 +165,7 @@ func TestLateNodeSyncsInPagesAndBlockCostIsFlat(t *testing.T) {
 
 		wire.reset(t)
 		extend(t, a, 1) // not announced: node 2 must sync it
-		b.requestSync(a.ID())
+		b.sync.request(a.ID())
 		testkit.Eventually(t, 10*time.Second, "the block is synced", func() bool {
 			return sameTip(a, b) && wire.answered("pycotr.node."+a.ID()+".blocks", 1)
 		})
@@ -174,7 +175,7 @@ func TestLateNodeSyncsInPagesAndBlockCostIsFlat(t *testing.T) {
 	h100 := a.Chain().Height()
 
 	extend(t, a, 1000-int(a.Chain().Height()))
-	b.requestSync(a.ID())
+	b.sync.request(a.ID())
 	testkit.Eventually(t, 20*time.Second, "node 2 at 1 000", func() bool { return sameTip(a, b) })
 	bc1000, sy1000 := cost()
 	h1000 := a.Chain().Height()
@@ -185,7 +186,7 @@ func TestLateNodeSyncsInPagesAndBlockCostIsFlat(t *testing.T) {
 		t.Errorf("one block costs %d B at height %d and %d B at %d: %.1f%% apart, want < 10%%",
 			t100, h100, t1000, h1000, 100*diff)
 	}
-	if r := b.Stats().SyncRedundant.Load(); r != 0 {
+	if r := b.Stats().SyncRedundant; r != 0 {
 		t.Errorf("node 2 received %d blocks it had", r)
 	}
 
@@ -197,14 +198,14 @@ func TestLateNodeSyncsInPagesAndBlockCostIsFlat(t *testing.T) {
 	height := a.Chain().Height()
 	testkit.Eventually(t, 30*time.Second, "the late node syncs", func() bool { return sameTip(a, b, late) })
 	st := late.Stats()
-	t.Logf("late node: %d blocks in %d pages, %d bytes, %d redundant", st.SyncBlocks.Load(), st.SyncPages.Load(),
-		st.SyncBytes.Load(), st.SyncRedundant.Load())
-	if st.SyncRedundant.Load() != 0 || st.SyncBlocks.Load() != height {
+	t.Logf("late node: %d blocks in %d pages, %d bytes, %d redundant", st.SyncBlocks, st.SyncPages,
+		st.SyncBytes, st.SyncRedundant)
+	if st.SyncRedundant != 0 || st.SyncBlocks != height {
 		t.Errorf("late node received %d blocks (%d it had); want exactly the %d it lacked",
-			st.SyncBlocks.Load(), st.SyncRedundant.Load(), height)
+			st.SyncBlocks, st.SyncRedundant, height)
 	}
-	if st.SyncPages.Load() < 3 {
-		t.Errorf("late node synced in %d pages, want several", st.SyncPages.Load())
+	if st.SyncPages < 3 {
+		t.Errorf("late node synced in %d pages, want several", st.SyncPages)
 	}
 	checkLedgers(t, a, b, late)
 }
@@ -231,21 +232,21 @@ func TestSyncContinuesABranchAcrossPages(t *testing.T) {
 	})
 	a, b := nodes[0], nodes[1]
 	extend(t, a, 5)
-	b.requestSync(a.ID())
+	b.sync.request(a.ID())
 	testkit.Eventually(t, 10*time.Second, "shared prefix", func() bool { return sameTip(a, b) })
 	extend(t, b, 10) // b's branch: 10 blocks
 	extend(t, a, 60) // a's branch: 60 blocks, many pages
-	before := b.Stats().SyncBlocks.Load()
-	b.requestSync(a.ID())
+	before := b.Stats().SyncBlocks
+	b.sync.request(a.ID())
 	testkit.Eventually(t, 20*time.Second, "b adopts a's longer branch", func() bool { return sameTip(a, b) })
-	got, redundant := b.Stats().SyncBlocks.Load()-before, b.Stats().SyncRedundant.Load()
-	t.Logf("synced %d blocks (%d already held) in %d pages", got, redundant, b.Stats().SyncPages.Load())
+	got, redundant := b.Stats().SyncBlocks-before, b.Stats().SyncRedundant
+	t.Logf("synced %d blocks (%d already held) in %d pages", got, redundant, b.Stats().SyncPages)
 	if got-redundant != 60 || redundant > 2 {
 		t.Errorf("synced %d blocks, %d already held, for a 60-block branch forking 10 blocks deep; "+
 			"want 60 new and at most the locator's step (2) again", got, redundant)
 	}
-	if b.Stats().Reorgs.Load() != 1 {
-		t.Errorf("reorgs: %d, want 1", b.Stats().Reorgs.Load())
+	if b.Stats().Reorgs != 1 {
+		t.Errorf("reorgs: %d, want 1", b.Stats().Reorgs)
 	}
 	checkLedgers(t, a, b)
 }
@@ -253,17 +254,14 @@ func TestSyncContinuesABranchAcrossPages(t *testing.T) {
 // TestSyncRequestsAreASet: a burst of requests for one peer cannot crowd
 // out a request for another (the former 64-slot channel dropped them).
 func TestSyncRequestsAreASet(t *testing.T) {
-	n, err := New(testNodeConfig(t, 0, testGenesis(t, 8)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := newSyncer(nil, nil, new(counters), slog.New(slog.DiscardHandler), 0, nil)
 	for range 1000 {
-		n.requestSync("peer-a")
+		s.request("peer-a")
 	}
-	n.requestSync("peer-b")
-	n.requestSync("peer-a")
+	s.request("peer-b")
+	s.request("peer-a")
 	var got []string
-	for p, ok := n.nextSync(); ok; p, ok = n.nextSync() {
+	for p, ok := s.next(); ok; p, ok = s.next() {
 		got = append(got, p)
 	}
 	if len(got) != 2 || got[0] != "peer-a" || got[1] != "peer-b" {

@@ -16,7 +16,7 @@ import (
 	"github.com/kelseyhightower/envconfig"
 
 	"github.com/pycotr/pycotr/events"
-	"github.com/pycotr/pycotr/services"
+	"github.com/pycotr/pycotr/services/miner"
 )
 
 // envPrefix is the prefix of every configuration variable.
@@ -84,14 +84,14 @@ func (s *seconds) Decode(v string) error { return s.Set(v) }
 func (s *seconds) Set(v string) error {
 	v = strings.TrimSpace(v)
 	if f, err := strconv.ParseFloat(v, 64); err == nil {
-		if f < 0 || f > services.MaxPause.Seconds() {
-			return fmt.Errorf("%v seconds is out of range 0..%v", f, services.MaxPause.Seconds())
+		if f < 0 || f > miner.MaxPause.Seconds() {
+			return fmt.Errorf("%v seconds is out of range 0..%v", f, miner.MaxPause.Seconds())
 		}
 		*s = seconds(time.Duration(f * float64(time.Second)))
 		return nil
 	}
 	d, err := time.ParseDuration(v)
-	if err != nil || d < 0 || d > services.MaxPause {
+	if err != nil || d < 0 || d > miner.MaxPause {
 		return fmt.Errorf("%q: want seconds (5, 1.5) or a duration (500ms) up to 24h", v)
 	}
 	*s = seconds(d)
@@ -236,11 +236,11 @@ func (c *nodeConfig) validate() error {
 	if len(c.NATSRoutes) > 0 && c.NATSClusterListen == "" {
 		return usagef("PYCOTR_NATS_ROUTES needs PYCOTR_NATS_CLUSTER_LISTEN")
 	}
-	if _, err := services.ParseMinerMode(c.MinerMode); err != nil {
+	if _, err := miner.ParseMode(c.MinerMode); err != nil {
 		return usagef("bad PYCOTR_MINER_MODE=%q: want paced, poisson or race", c.MinerMode)
 	}
-	if !(c.MinerHashrate >= 0 && c.MinerHashrate <= services.MaxHashRate) {
-		return usagef("bad PYCOTR_MINER_HASHRATE=%g: want 0 (no limit) to %g hashes/s", c.MinerHashrate, services.MaxHashRate)
+	if !(c.MinerHashrate >= 0 && c.MinerHashrate <= miner.MaxHashRate) {
+		return usagef("bad PYCOTR_MINER_HASHRATE=%g: want 0 (no limit) to %g hashes/s", c.MinerHashrate, miner.MaxHashRate)
 	}
 	if c.MinerKey != "" && c.MinerKeyFile != "" {
 		return usagef("set PYCOTR_MINER_KEY or PYCOTR_MINER_KEY_FILE, not both")

@@ -20,6 +20,7 @@ import (
 	"github.com/pycotr/pycotr/genesis"
 	"github.com/pycotr/pycotr/httpapi"
 	"github.com/pycotr/pycotr/services"
+	"github.com/pycotr/pycotr/services/miner"
 )
 
 // runNode runs one node and its HTTP server until a signal.
@@ -37,7 +38,7 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return usagef("bad PYCOTR_GENESIS_FILE: %v", err)
 	}
-	mode, _ := services.ParseMinerMode(cfg.MinerMode)
+	mode, _ := miner.ParseMode(cfg.MinerMode)
 
 	var srv *events.Server
 	if len(cfg.NatsURL) == 0 {
@@ -58,7 +59,7 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	node, err := services.New(services.Config{
 		Name: cfg.NodeName, PublicURL: cfg.PublicURL, MinerKey: key, Genesis: g, DataDir: cfg.DataDir,
-		Miner: services.MinerConfig{Mode: mode, Pause: time.Duration(cfg.MinerPause), Autostart: cfg.MinerAutostart,
+		Miner: miner.Settings{Mode: mode, Pause: time.Duration(cfg.MinerPause), Autostart: cfg.MinerAutostart,
 			HashRate: cfg.MinerHashrate},
 		NATSServers: cfg.NatsURL, NATSAuth: cfg.natsAuth(), Embedded: srv, Prefix: cfg.SubjectPrefix, Logger: log,
 	})
@@ -69,7 +70,7 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return cfg.natsRefused(err)
 	}
 	defer node.Close()
-	hs.SetHandler(httpapi.New(httpapi.Config{Node: node, Logger: log, MaxBodyBytes: cfg.MaxBodyBytes, CORSOrigins: cfg.CORSOrigins, DevKeys: true}))
+	hs.SetHandler(httpapi.New(httpapi.Config{Node: node, Chain: node.Chain(), Miner: node.Miner(), Peers: node.Peers(), Logger: log, MaxBodyBytes: cfg.MaxBodyBytes, CORSOrigins: cfg.CORSOrigins, DevKeys: true}))
 	err = hs.Run(ctx)
 	log.Info("shutting down")
 	return err
@@ -139,7 +140,7 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	log := newLogger(uc.logLevel, uc.logFormat, os.Stderr)
-	mode, err := services.ParseMinerMode(uc.mode)
+	mode, err := miner.ParseMode(uc.mode)
 	if err != nil {
 		return usagef("%v", err)
 	}
@@ -158,7 +159,7 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			Name:      fmt.Sprintf("node-%d", i),
 			PublicURL: fmt.Sprintf("http://localhost:%d", uc.basePort+i-1),
 			MinerKey:  key,
-			Miner: services.MinerConfig{Mode: mode, Pause: uc.pauses[(i-1)%len(uc.pauses)], Autostart: true,
+			Miner: miner.Settings{Mode: mode, Pause: uc.pauses[(i-1)%len(uc.pauses)], Autostart: true,
 				HashRate: uc.hashrates[(i-1)%len(uc.hashrates)]},
 			Genesis: uc.genesis,
 			Logger:  log,
@@ -176,7 +177,7 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	for i, n := range cl.Nodes {
 		hs := httpapi.NewServer(httpapi.ServerConfig{
 			Addr:    fmt.Sprintf("%s:%d", uc.host, uc.basePort+i),
-			Handler: httpapi.New(httpapi.Config{Node: n, Logger: log, MaxBodyBytes: 1 << 20, CORSOrigins: []string{"*"}, DevKeys: true}),
+			Handler: httpapi.New(httpapi.Config{Node: n, Chain: n.Chain(), Miner: n.Miner(), Peers: n.Peers(), Logger: log, MaxBodyBytes: 1 << 20, CORSOrigins: []string{"*"}, DevKeys: true}),
 			Logger:  log, ShutdownTimeout: shutdownTimeout,
 		})
 		if err := hs.Listen(); err != nil {

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/pycotr/pycotr/genesis"
-	"github.com/pycotr/pycotr/services"
+	"github.com/pycotr/pycotr/services/miner"
 )
 
 func parseUpFlags(args []string) (upConfig, error) {
@@ -43,7 +43,7 @@ func parseUpFlags(args []string) (upConfig, error) {
 	}
 	for _, h := range strings.Split(*hashrates, ",") {
 		r, err := strconv.ParseFloat(strings.TrimSpace(h), 64)
-		if err != nil || !(r >= 0 && r <= services.MaxHashRate) {
+		if err != nil || !(r >= 0 && r <= miner.MaxHashRate) {
 			return uc, usagef("bad --hashrate %q: want hashes/s, 0 for no limit", h)
 		}
 		uc.hashrates = append(uc.hashrates, r)

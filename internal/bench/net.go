@@ -87,7 +87,7 @@ func startNet(ctx context.Context, g *genesis.File, cfgs []services.Config, with
 // serveHTTP serves a node's HTTP API on 127.0.0.1:0 until stop.
 func serveHTTP(ctx context.Context, n *services.Node) (url string, stop func(), err error) {
 	hs := httpapi.NewServer(httpapi.ServerConfig{Addr: "127.0.0.1:0", ShutdownTimeout: time.Second,
-		Handler: httpapi.New(httpapi.Config{Node: n})})
+		Handler: httpapi.New(httpapi.Config{Node: n, Chain: n.Chain(), Miner: n.Miner(), Peers: n.Peers()})})
 	if err := hs.Listen(); err != nil {
 		return "", nil, err
 	}
@@ -207,7 +207,7 @@ func (b *runner) fundedNet(ctx context.Context, keys []*rsa.PrivateKey) (*networ
 func dropNote(net *network) string {
 	var drops uint64
 	for _, n := range net.cl.Nodes {
-		for _, v := range n.Stats().NATSDrops() {
+		for _, v := range n.Stats().NATSDrops {
 			drops += v
 		}
 	}

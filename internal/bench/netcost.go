@@ -11,6 +11,7 @@ import (
 	"github.com/pycotr/pycotr/events"
 	"github.com/pycotr/pycotr/internal/wait"
 	"github.com/pycotr/pycotr/services"
+	"github.com/pycotr/pycotr/services/miner"
 )
 
 // The original's sync cost (BASELINE.md).
@@ -34,7 +35,7 @@ func (b *runner) netcost(ctx context.Context) error {
 		cfgs[i].ConsensusInterval = time.Hour
 		cfgs[i].GatherStall = 100 * time.Millisecond
 	}
-	cfgs[0].Miner = services.MinerConfig{Pause: 300 * time.Millisecond}
+	cfgs[0].Miner = miner.Settings{Pause: 300 * time.Millisecond}
 	net, err := startNet(ctx, g, cfgs, false)
 	if err != nil {
 		return err
@@ -61,7 +62,7 @@ func (b *runner) netcost(ctx context.Context) error {
 		time.Sleep(300 * time.Millisecond) // let any presence-triggered sync settle
 		counter.Reset()
 		start := time.Now()
-		nodes[0].StartMining()
+		nodes[0].Miner().Start()
 		var mined string
 		timeout := time.After(30 * time.Second)
 		for mined == "" {
@@ -77,7 +78,7 @@ func (b *runner) netcost(ctx context.Context) error {
 				return fmt.Errorf("node 1 mined no block at height %d", h)
 			}
 		}
-		nodes[0].StopMining()
+		nodes[0].Miner().Stop()
 		if !wait.For(ctx, 10*time.Second, time.Millisecond, func() bool {
 			return chains[1].Height() >= h && chains[2].Height() >= h
 		}) {

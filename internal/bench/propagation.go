@@ -11,6 +11,7 @@ import (
 	"github.com/pycotr/pycotr/genesis"
 	"github.com/pycotr/pycotr/internal/wait"
 	"github.com/pycotr/pycotr/services"
+	"github.com/pycotr/pycotr/services/miner"
 )
 
 // propagation: node 1 mines (pause 100 ms), the others listen; for each
@@ -32,7 +33,7 @@ func (b *runner) propagation(ctx context.Context) error {
 		return err
 	}
 	cfgs := make([]services.Config, 3)
-	cfgs[0].Miner = services.MinerConfig{Pause: 100 * time.Millisecond}
+	cfgs[0].Miner = miner.Settings{Pause: 100 * time.Millisecond}
 	net, err := startNet(ctx, g, cfgs, false)
 	if err != nil {
 		return err
@@ -87,12 +88,12 @@ func (b *runner) propagation(ctx context.Context) error {
 		mu.Unlock()
 		count := func() int { mu.Lock(); defer mu.Unlock(); return len(mined) - first }
 		stopProf := b.profile("propagation-" + name)
-		nodes[0].StartMining()
+		nodes[0].Miner().Start()
 		ok := wait.For(ctx, time.Duration(want)*time.Second+30*time.Second, 10*time.Millisecond, func() bool {
 			b.prog.tick(name+" blocks", count(), want)
 			return count() >= want
 		})
-		nodes[0].StopMining()
+		nodes[0].Miner().Stop()
 		stopProf()
 		if !ok {
 			return nil, 0, fmt.Errorf("node 1 mined %d of %d blocks", count(), want)

@@ -77,14 +77,14 @@ func (b *runner) sync(ctx context.Context) error {
 	}
 	st := fresh.Stats()
 	note := fmt.Sprintf("%d blocks × %d RSA-1024 transfers, from the fresh node's start (consensus stall 25 ms included)", target, b.sz.syncTxs)
-	if r := st.SyncRedundant.Load(); r > 0 {
+	if r := st.SyncRedundant; r > 0 {
 		note += fmt.Sprintf("; %d redundant blocks", r)
 	}
 	b.goal("sync", "blocks_per_s", float64(target)/el.Seconds(), "blocks/s", 2000, false, note)
 	b.fig("sync", "tx_per_s", float64(target)*float64(b.sz.syncTxs)/el.Seconds(), "tx/s", "")
-	b.fig("sync", "bytes", float64(st.SyncBytes.Load()), "B", fmt.Sprintf("Stats.SyncBytes, %d pages", st.SyncPages.Load()))
-	b.fig("sync", "bytes_per_block", float64(st.SyncBytes.Load())/float64(target), "B/block",
+	b.fig("sync", "bytes", float64(st.SyncBytes), "B", fmt.Sprintf("Stats.SyncBytes, %d pages", st.SyncPages))
+	b.fig("sync", "bytes_per_block", float64(st.SyncBytes)/float64(target), "B/block",
 		fmt.Sprintf("JSON; Block.Size averages %.0f B", float64(encoded)/float64(blocks)))
-	b.fig("sync", "mb_per_s", float64(st.SyncBytes.Load())/el.Seconds()/1e6, "MB/s", "")
+	b.fig("sync", "mb_per_s", float64(st.SyncBytes)/el.Seconds()/1e6, "MB/s", "")
 	return nil
 }
