@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pycotr/pycotr/chain"
 	"github.com/pycotr/pycotr/internal/testkit"
 )
 
@@ -240,7 +242,13 @@ func TestWalletAgainstANetwork(t *testing.T) {
 		if !strings.Contains(string(data), key) {
 			t.Fatalf("exported key %d is not the one in the wallet file", i)
 		}
-		for _, needle := range []string{key, key[len(key)/2 : len(key)/2+64]} {
+		k, err := chain.ParsePrivateKey(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The whole key, and its private exponent (the key's DER holds the
+		// modulus too, which is public: part of the address).
+		for _, needle := range []string{key, hex.EncodeToString(k.D.Bytes())[:64]} {
 			for _, o := range append(w.outputs, up.log.String()) {
 				if strings.Contains(o, needle) {
 					t.Fatalf("private key %d appears in an output or log:\n%.300s", i, o)
