@@ -10,6 +10,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/pycotr/pycotr/internal/wallet"
 )
 
 // UsageError marks a mistake in the command line: cmd/pycotr exits 2.
@@ -34,8 +36,8 @@ const DefaultNodeURL = "http://localhost:3001"
 // Variables lists the variables the wallet and explorer read, with their
 // defaults and meaning, for the README's table and its test.
 var Variables = []struct{ Name, Default, Meaning string }{
-	{EnvNodeURL, DefaultNodeURL, "node the wallet and explorer commands talk to (--node)"},
-	{"PYCOTR_WALLET_FILE", "pycotr/wallet.json under the user's config directory", "the wallet's key file"},
+	{EnvNodeURL, DefaultNodeURL, "the node the wallet and explorer commands talk to (`--node` overrides it)"},
+	{wallet.EnvFile, "<config dir>/pycotr/wallet.json", "the wallet's key file"},
 }
 
 // env is where a command writes and what it reads from its surroundings.
