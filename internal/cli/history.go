@@ -85,3 +85,78 @@ func history(ctx context.Context, c *Client, a chain.Address, n int) ([]HistoryE
 	}
 	return out, from, nil
 }
+
+func walletHistory(ctx context.Context, e *env, args []string) error {
+	fs := e.newFlags(spec{path: "wallet history", args: "NAME|ADDRESS [--blocks N] [--json] [--node URL]",
+		summary: "List a wallet's transactions: pending ones, then those of the last N blocks of the best\n" +
+			"chain, newest first. CHANGE is what each did to the balance."})
+	node := nodeFlag(fs)
+	asJSON := jsonFlag(fs)
+	n := fs.Int("blocks", 1000, "how many of the latest blocks to read")
+	pos, err := parse(fs, args, 1, 1)
+	if err != nil {
+		return err
+	}
+	if *n < 1 {
+		return Usagef("bad --blocks=%d: want 1 or more", *n)
+	}
+	s, err := openStore()
+	if err != nil {
+		return err
+	}
+	a, err := s.Resolve(pos[0])
+	if err != nil {
+		return usageOf(err)
+	}
+	c, err := NewClient(*node)
+	if err != nil {
+		return err
+	}
+	entries, from, err := history(ctx, c, a, *n)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		if entries == nil {
+			entries = []HistoryEntry{}
+		}
+		return writeJSON(e.stdout, entries)
+	}
+	names := namer{s}
+	tw := table(e.stdout, "HEIGHT", "TIME", "TX", "TYPE", "WITH", "CHANGE", "FEE")
+	for _, h := range entries {
+		height, when := "pending", "-"
+		if h.Height != nil {
+			height, when = fmt.Sprint(*h.Height), blockTime(h.Time)
+		}
+		row(tw, height, when, h.Tx.ID, h.Tx.Type, counterparty(names, h.Tx, a), signed(h.Change), h.Tx.Fee)
+	}
+	tw.Flush()
+	fmt.Fprintf(e.stdout, "%d transactions, blocks %d and above\n", len(entries), from)
+	return nil
+}
+
+// counterparty is who a transaction is with, seen from a.
+func counterparty(names namer, tx chain.Tx, a chain.Address) string {
+	switch {
+	case tx.Type == chain.TxReward:
+		return "(mining reward)"
+	case tx.Type == chain.TxMint:
+		if tx.Card != nil {
+			return "card " + tx.Card.Masked[max(0, len(tx.Card.Masked)-8):]
+		}
+		return "(card)"
+	case tx.From == a && tx.To == a:
+		return "(self)"
+	case tx.From == a:
+		return names.name(tx.To)
+	}
+	return names.name(tx.From)
+}
+
+func signed(v int64) string {
+	if v > 0 {
+		return fmt.Sprintf("+%d", v)
+	}
+	return fmt.Sprint(v)
+}
