@@ -26,7 +26,10 @@ func TestEveryCommandHelpExitsZero(t *testing.T) {
 	}
 	for _, line := range lines {
 		forms := [][]string{append(line, "-h"), append(line, "--help"), append(line, "help")}
-		if len(line) == 2 {
+		switch len(line) {
+		case 1:
+			forms = append(forms, []string{"help", line[0]})
+		case 2:
 			forms = append(forms, []string{line[0], "help", line[1]})
 		}
 		for _, args := range forms {
