@@ -170,10 +170,7 @@ func loadNodeConfig(args []string) (nodeConfig, error) {
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", c.MaxBodyBytes, "largest request body (PYCOTR_MAX_BODY_BYTES)")
 	fs.SetOutput(os.Stderr)
 	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return c, usagef("see the flags above")
-		}
-		return c, usagef("%v", err)
+		return c, usagef("%w", err)
 	}
 	if fs.NArg() > 0 {
 		return c, usagef("unexpected arguments: %v", fs.Args())

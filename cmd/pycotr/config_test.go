@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"regexp"
 	"slices"
@@ -11,10 +12,12 @@ import (
 	"text/template"
 
 	"github.com/kelseyhightower/envconfig"
+
+	"github.com/pycotr/pycotr/internal/cli"
 )
 
-// knownVariables lists every PYCOTR_* variable the binary reads, as
-// envconfig derives them from nodeConfig.
+// knownVariables lists every PYCOTR_* variable the binary reads: those
+// envconfig derives from nodeConfig, and the wallet's and explorer's.
 func knownVariables(t *testing.T) []string {
 	t.Helper()
 	var c nodeConfig
@@ -22,7 +25,11 @@ func knownVariables(t *testing.T) []string {
 	if err := envconfig.Usaget(envPrefix, &c, &buf, template.Must(template.New("v").Parse("{{range .}}{{.Key}}\n{{end}}"))); err != nil {
 		t.Fatal(err)
 	}
-	return strings.Fields(buf.String())
+	known := strings.Fields(buf.String())
+	for _, v := range cli.Variables {
+		known = append(known, v.Name)
+	}
+	return known
 }
 
 var variableRE = regexp.MustCompile(`PYCOTR_[A-Z_]+[A-Z]`)
@@ -61,6 +68,12 @@ func TestEveryDocumentedVariableIsRead(t *testing.T) {
 	for _, v := range known {
 		if !slices.Contains(readme, v) {
 			t.Errorf("README.md does not document %s", v)
+		}
+	}
+	text := readFile(t, "../../README.md")
+	for _, v := range cli.Variables {
+		if row := fmt.Sprintf("| `%s` | `%s` | %s |", v.Name, v.Default, v.Meaning); !strings.Contains(text, row) {
+			t.Errorf("README.md's wallet table lacks the row\n%s", row)
 		}
 	}
 }

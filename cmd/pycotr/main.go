@@ -4,7 +4,8 @@
 //	pycotr node      one node, configured by PYCOTR_* variables and flags
 //	pycotr status    the network's nodes, asked over NATS
 //	pycotr genesis   rewrite the genesis file
-//	pycotr wallet    make a key, sign a transfer
+//	pycotr wallet    keep keys, buy, send, balances, history (internal/cli)
+//	pycotr chain     the best chain's tip and last blocks; block, tx, mempool
 //	pycotr probe     exit 0 when a URL answers 2xx (container health checks)
 //	pycotr bench     measure this machine (internal/bench)
 //
@@ -14,22 +15,24 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/pycotr/pycotr/internal/cli"
 )
 
 // exitUsage is the exit code for bad configuration or usage.
 const exitUsage = 2
 
-// errUsage marks errors that are the user's configuration or usage.
-type errUsage struct{ msg string }
+// errUsage marks errors that are the user's configuration or usage; %w
+// in usagef keeps flag.ErrHelp visible (help is not an error: exit 0).
+type errUsage = cli.UsageError
 
-func (e errUsage) Error() string { return e.msg }
-
-func usagef(format string, args ...any) error { return errUsage{fmt.Sprintf(format, args...)} }
+func usagef(format string, args ...any) error { return cli.Usagef(format, args...) }
 
 type command struct {
 	name, summary string
@@ -41,7 +44,11 @@ var commands = []command{
 	{"node", "run one node (PYCOTR_* variables, flags override)", runNode},
 	{"status", "show the network's nodes, asked over NATS", runStatus},
 	{"genesis", "rewrite the genesis file from the model", runGenesis},
-	{"wallet", "make a key pair, or sign a transfer for POST /api/v1/txs", runWallet},
+	{"wallet", "keep keys, buy coins with a card, send, show balances and history", cli.RunWallet},
+	{"chain", "show the best chain: its tip and last blocks", cli.RunChain},
+	{"block", "show a block by hash or height", cli.RunBlock},
+	{"tx", "show a transaction and where it is", cli.RunTx},
+	{"mempool", "show the pending transactions", cli.RunMempool},
 	{"probe", "exit 0 when a URL answers 2xx (health checks)", runProbe},
 	{"bench", "measure this machine: PoW, intake, propagation, sync, network cost, memory", runBench},
 }
@@ -54,6 +61,9 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 1 && args[0] == "help" { // `pycotr help wallet` is `pycotr wallet -h`
+		args = []string{args[1], "-h"}
+	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(stderr)
 		if len(args) == 0 {
@@ -63,13 +73,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	for _, c := range commands {
 		if c.name == args[0] {
-			err := c.run(ctx, args[1:], stdout, stderr)
+			rest := args[1:]
+			if len(rest) > 0 && rest[0] == "help" && c.name != "wallet" { // the wallet has `help SUB`
+				rest = []string{"-h"}
+			}
+			err := c.run(ctx, rest, stdout, stderr)
 			var ue errUsage
 			switch {
-			case err == nil:
+			case err == nil, errors.Is(err, flag.ErrHelp):
 				return 0
 			case errors.As(err, &ue):
-				fmt.Fprintf(stderr, "pycotr %s: %s\n", c.name, ue.msg)
+				fmt.Fprintf(stderr, "pycotr %s: %v\n", c.name, ue)
 				return exitUsage
 			default:
 				fmt.Fprintf(stderr, "pycotr %s: %v\n", c.name, err)

@@ -32,7 +32,7 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	watch := fs.Bool("watch", false, "redraw every second until Ctrl-C")
 	stall := fs.Duration("wait", 500*time.Millisecond, "stop waiting for replies after this long without one")
 	if err := fs.Parse(args); err != nil {
-		return usagef("%v", err)
+		return usagef("%w", err)
 	}
 	subjects, err := events.NewSubjects(*prefix)
 	if err != nil {

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -12,7 +11,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/pycotr/pycotr/chain"
 	"github.com/pycotr/pycotr/genesis"
 )
 
@@ -24,7 +22,7 @@ func runGenesis(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	dir := fs.String("root", ".", "repository root holding genesis/")
 	check := fs.Bool("check", false, "only check that the files match the models")
 	if err := fs.Parse(args); err != nil {
-		return usagef("%v", err)
+		return usagef("%w", err)
 	}
 	for _, pr := range genesis.Profiles {
 		f, err := genesis.ProfileFile(ctx, pr)
@@ -55,53 +53,20 @@ func runGenesis(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	return nil
 }
 
-// runWallet makes keys and signs transfers for the v1 API.
-func runWallet(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		return usagef("usage: pycotr wallet new | pycotr wallet transfer --key FILE --to ADDRESS --amount N [--fee N]")
-	}
-	switch args[0] {
-	case "new":
-		k, err := chain.GenerateKey()
-		if err != nil {
-			return err
-		}
-		return json.NewEncoder(stdout).Encode(map[string]string{
-			"address": string(chain.AddressOf(&k.PublicKey)),
-			"private": chain.EncodePrivateKey(k),
-		})
-	case "transfer":
-		fs := flag.NewFlagSet("wallet transfer", flag.ContinueOnError)
-		fs.SetOutput(stderr)
-		keyFile := fs.String("key", "", "file holding the sender's private key (hex PKCS#1)")
-		to := fs.String("to", "", "recipient address")
-		amount := fs.Int64("amount", 0, "amount")
-		fee := fs.Int64("fee", 0, "fee")
-		if err := fs.Parse(args[1:]); err != nil {
-			return usagef("%v", err)
-		}
-		data, err := os.ReadFile(*keyFile)
-		if err != nil {
-			return usagef("--key: %v", err)
-		}
-		k, err := chain.ParsePrivateKey(string(bytes.TrimSpace(data)))
-		if err != nil {
-			return usagef("--key: %v", err)
-		}
-		tx, err := chain.NewTransfer(k, chain.Address(*to), *amount, *fee, "")
-		if err != nil {
-			return err
-		}
-		return json.NewEncoder(stdout).Encode(tx)
-	}
-	return usagef("unknown wallet command %q: want new or transfer", args[0])
-}
-
 // runProbe exits 0 when the URL answers 2xx within 3 s.
 func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("probe", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprintln(stderr, "usage: pycotr probe [URL]  (default http://127.0.0.1:3001/readyz)") }
+	if err := fs.Parse(args); err != nil {
+		return usagef("%w", err)
+	}
+	if fs.NArg() > 1 {
+		return usagef("unexpected argument %q", fs.Arg(1))
+	}
 	url := "http://127.0.0.1:3001/readyz"
-	if len(args) > 0 {
-		url = args[0]
+	if fs.NArg() > 0 {
+		url = fs.Arg(0)
 	}
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()

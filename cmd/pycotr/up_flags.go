@@ -26,7 +26,7 @@ func parseUpFlags(args []string) (upConfig, error) {
 	fs.StringVar(&uc.logLevel, "log-level", "info", "log level")
 	fs.StringVar(&uc.logFormat, "log-format", "text", "log format: text or json")
 	if err := fs.Parse(args); err != nil {
-		return uc, usagef("%v", err)
+		return uc, usagef("%w", err)
 	}
 	if uc.nodes < 1 || uc.nodes > 32 {
 		return uc, usagef("bad --nodes=%d: want 1 to 32", uc.nodes)
