@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/pycotr/pycotr/internal/config"
+
 	"bytes"
 	"errors"
 	"fmt"
@@ -20,9 +22,9 @@ import (
 // envconfig derives from nodeConfig, and the wallet's and explorer's.
 func knownVariables(t *testing.T) []string {
 	t.Helper()
-	var c nodeConfig
+	var c config.Node
 	var buf bytes.Buffer
-	if err := envconfig.Usaget(envPrefix, &c, &buf, template.Must(template.New("v").Parse("{{range .}}{{.Key}}\n{{end}}"))); err != nil {
+	if err := envconfig.Usaget(config.EnvPrefix, &c, &buf, template.Must(template.New("v").Parse("{{range .}}{{.Key}}\n{{end}}"))); err != nil {
 		t.Fatal(err)
 	}
 	known := strings.Fields(buf.String())
@@ -94,7 +96,7 @@ func TestBadConfigNamesTheVariable(t *testing.T) {
 			t.Setenv(name, value)
 			_, err := loadNodeConfig(nil)
 			if name == "PYCOTR_MINER_KEY" && err == nil {
-				_, err = minerKey(nodeConfig{MinerKey: value}, nil)
+				_, err = minerKey(config.Node{MinerKey: value}, nil)
 			}
 			var ue errUsage
 			if err == nil || !errors.As(err, &ue) {

@@ -19,6 +19,7 @@ import (
 	"github.com/pycotr/pycotr/events"
 	"github.com/pycotr/pycotr/genesis"
 	"github.com/pycotr/pycotr/httpapi"
+	"github.com/pycotr/pycotr/internal/config"
 	"github.com/pycotr/pycotr/services"
 	"github.com/pycotr/pycotr/services/miner"
 )
@@ -29,7 +30,7 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	log := newLogger(cfg.LogLevel, cfg.LogFormat, os.Stderr)
+	log := config.NewLogger(cfg.LogLevel, cfg.LogFormat, os.Stderr)
 	key, err := minerKey(cfg, log)
 	if err != nil {
 		return err
@@ -61,19 +62,32 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		Name: cfg.NodeName, PublicURL: cfg.PublicURL, MinerKey: key, Genesis: g, DataDir: cfg.DataDir,
 		Miner: miner.Settings{Mode: mode, Pause: time.Duration(cfg.MinerPause), Autostart: cfg.MinerAutostart,
 			HashRate: cfg.MinerHashrate},
-		NATSServers: cfg.NatsURL, NATSAuth: cfg.natsAuth(), Embedded: srv, Prefix: cfg.SubjectPrefix, Logger: log,
+		NATSServers: cfg.NatsURL, NATSAuth: cfg.Auth(), Embedded: srv, Prefix: cfg.SubjectPrefix, Logger: log,
 	})
 	if err != nil {
 		return err
 	}
 	if err := node.Start(ctx); err != nil {
-		return cfg.natsRefused(err)
+		if refused := cfg.Refused(err); refused != nil {
+			return usagef("%v", refused)
+		}
+		return err
 	}
 	defer node.Close()
 	hs.SetHandler(httpapi.New(httpapi.Config{Node: node, Chain: node.Chain(), Miner: node.Miner(), Peers: node.Peers(), Logger: log, MaxBodyBytes: cfg.MaxBodyBytes, CORSOrigins: cfg.CORSOrigins, DevKeys: true}))
 	err = hs.Run(ctx)
 	log.Info("shutting down")
 	return err
+}
+
+// loadNodeConfig reads the node's configuration; every error in it is the
+// user's to fix (exit 2).
+func loadNodeConfig(args []string) (config.Node, error) {
+	cfg, err := config.LoadNode(args)
+	if err != nil {
+		return cfg, usagef("%w", err)
+	}
+	return cfg, nil
 }
 
 // shutdownTimeout bounds the drain of in-flight HTTP requests at exit, so
@@ -85,7 +99,7 @@ var nodeNumber = regexp.MustCompile(`^node-(\d+)$`)
 
 // minerKey loads the configured key, or the development key of node-N, or
 // makes a throw-away key. It never logs the key itself.
-func minerKey(cfg nodeConfig, log *slog.Logger) (*rsa.PrivateKey, error) {
+func minerKey(cfg config.Node, log *slog.Logger) (*rsa.PrivateKey, error) {
 	switch {
 	case cfg.MinerKey != "":
 		k, err := chain.ParsePrivateKey(cfg.MinerKey)
@@ -139,7 +153,7 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	log := newLogger(uc.logLevel, uc.logFormat, os.Stderr)
+	log := config.NewLogger(uc.logLevel, uc.logFormat, os.Stderr)
 	mode, err := miner.ParseMode(uc.mode)
 	if err != nil {
 		return usagef("%v", err)

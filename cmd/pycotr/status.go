@@ -15,6 +15,7 @@ import (
 	"github.com/kelseyhightower/envconfig"
 
 	"github.com/pycotr/pycotr/events"
+	"github.com/pycotr/pycotr/internal/config"
 	"github.com/pycotr/pycotr/internal/wait"
 )
 
@@ -38,13 +39,16 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return usagef("%v", err)
 	}
-	var client NATSClient // the node's PYCOTR_NATS_USER, _TOKEN, _CREDS, _TLS_*, ...
-	if err := envconfig.Process(envPrefix, &client); err != nil {
+	var client config.NATSClient // the node's PYCOTR_NATS_USER, _TOKEN, _CREDS, _TLS_*, ...
+	if err := envconfig.Process(config.EnvPrefix, &client); err != nil {
 		return usagef("%v", err)
 	}
-	bus, err := events.Connect(events.BusConfig{Servers: splitList(*natsURL), Auth: client.natsAuth(), Name: "pycotr status", Subjects: subjects})
+	bus, err := events.Connect(events.BusConfig{Servers: config.SplitList(*natsURL), Auth: client.Auth(), Name: "pycotr status", Subjects: subjects})
 	if err != nil {
-		return client.natsRefused(err)
+		if refused := client.Refused(err); refused != nil {
+			return usagef("%v", refused)
+		}
+		return err
 	}
 	defer bus.Close()
 	if !wait.For(ctx, 3*time.Second, 20*time.Millisecond, bus.Connected) {

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/pycotr/pycotr/internal/config"
+
 	"flag"
 	"os"
 	"strconv"
@@ -35,7 +37,7 @@ func parseUpFlags(args []string) (upConfig, error) {
 		return uc, usagef("bad --base-port=%d", uc.basePort)
 	}
 	for _, p := range strings.Split(*pauses, ",") {
-		var s seconds
+		var s config.Seconds
 		if err := s.Set(p); err != nil {
 			return uc, usagef("bad --pause: %v", err)
 		}
@@ -53,7 +55,7 @@ func parseUpFlags(args []string) (upConfig, error) {
 		return uc, usagef("bad --genesis: %v", err)
 	}
 	uc.genesis = g
-	if _, err := parseLevel(uc.logLevel); err != nil {
+	if _, err := config.ParseLevel(uc.logLevel); err != nil {
 		return uc, usagef("bad --log-level=%q", uc.logLevel)
 	}
 	if uc.logFormat != "text" && uc.logFormat != "json" {

@@ -1,4 +1,8 @@
-package main
+// Package config reads a node's configuration: PYCOTR_* variables
+// (envconfig), overridden by flags, and validated so that each error names
+// the variable at fault. Every error it returns is the user's to fix
+// (cmd/pycotr exits 2); it starts nothing.
+package config
 
 import (
 	"cmp"
@@ -19,13 +23,13 @@ import (
 	"github.com/pycotr/pycotr/services/miner"
 )
 
-// envPrefix is the prefix of every configuration variable.
-const envPrefix = "PYCOTR"
+// EnvPrefix is the prefix of every configuration variable.
+const EnvPrefix = "PYCOTR"
 
-// nodeConfig is the configuration of `pycotr node`, read from PYCOTR_*
+// Node is the configuration of `pycotr node`, read from PYCOTR_*
 // variables (envconfig) and overridden by flags. The README's table lists
 // the same variables; a test keeps them in step.
-type nodeConfig struct {
+type Node struct {
 	NodeName           string   `split_words:"true" default:"node-1" desc:"node name, shown to peers and in logs"`
 	HTTPAddr           string   `split_words:"true" default:":3001" desc:"HTTP listen address"`
 	PublicURL          string   `split_words:"true" desc:"URL peers and the frontend use for this node (default http://localhost:<port>)"`
@@ -40,7 +44,7 @@ type nodeConfig struct {
 	SubjectPrefix  string   `split_words:"true" default:"pycotr" desc:"NATS subject prefix, so several networks can share one NATS"`
 	MinerKey       string   `split_words:"true" desc:"miner private key, hex DER PKCS#1; empty = the development key of node-N"`
 	MinerKeyFile   string   `split_words:"true" desc:"file holding the miner key (instead of PYCOTR_MINER_KEY)"`
-	MinerPause     seconds  `split_words:"true" default:"5" desc:"seconds between blocks (paced) or their mean (poisson)"`
+	MinerPause     Seconds  `split_words:"true" default:"5" desc:"Seconds between blocks (paced) or their mean (poisson)"`
 	MinerMode      string   `split_words:"true" default:"paced" desc:"paced, poisson or race"`
 	MinerAutostart bool     `split_words:"true" default:"true" desc:"start mining at start-up"`
 	MinerHashrate  float64  `split_words:"true" desc:"hash-rate limit in hashes/s (the race mode's power); 0 = no limit"`
@@ -75,38 +79,39 @@ var originalVariables = map[string]string{
 	"GENESIS_FILE_LOCATION": "PYCOTR_GENESIS_FILE",
 }
 
-// seconds is a duration written as seconds ("5", "1.5") or as a Go
+// Seconds is a duration written as seconds ("5", "1.5") or as a Go
 // duration ("500ms").
-type seconds time.Duration
+type Seconds time.Duration
 
-func (s *seconds) Decode(v string) error { return s.Set(v) }
+func (s *Seconds) Decode(v string) error { return s.Set(v) }
 
-func (s *seconds) Set(v string) error {
+func (s *Seconds) Set(v string) error {
 	v = strings.TrimSpace(v)
 	if f, err := strconv.ParseFloat(v, 64); err == nil {
 		if f < 0 || f > miner.MaxPause.Seconds() {
-			return fmt.Errorf("%v seconds is out of range 0..%v", f, miner.MaxPause.Seconds())
+			return fmt.Errorf("%v Seconds is out of range 0..%v", f, miner.MaxPause.Seconds())
 		}
-		*s = seconds(time.Duration(f * float64(time.Second)))
+		*s = Seconds(time.Duration(f * float64(time.Second)))
 		return nil
 	}
 	d, err := time.ParseDuration(v)
 	if err != nil || d < 0 || d > miner.MaxPause {
-		return fmt.Errorf("%q: want seconds (5, 1.5) or a duration (500ms) up to 24h", v)
+		return fmt.Errorf("%q: want Seconds (5, 1.5) or a duration (500ms) up to 24h", v)
 	}
-	*s = seconds(d)
+	*s = Seconds(d)
 	return nil
 }
 
-func (s *seconds) String() string { return time.Duration(*s).String() }
+func (s *Seconds) String() string { return time.Duration(*s).String() }
 
 // list is a comma-separated flag.
 type list []string
 
-func (l *list) Set(v string) error { *l = splitList(v); return nil }
+func (l *list) Set(v string) error { *l = SplitList(v); return nil }
 func (l *list) String() string     { return strings.Join(*l, ",") }
 
-func splitList(v string) []string {
+// SplitList splits a comma-separated list, dropping empty entries.
+func SplitList(v string) []string {
 	var out []string
 	for _, p := range strings.Split(v, ",") {
 		if p = strings.TrimSpace(p); p != "" {
@@ -116,10 +121,10 @@ func splitList(v string) []string {
 	return out
 }
 
-// loadNodeConfig reads the environment, then flags. Errors name the
+// LoadNode reads the environment, then flags. Errors name the
 // variable or flag at fault.
-func loadNodeConfig(args []string) (nodeConfig, error) {
-	var c nodeConfig
+func LoadNode(args []string) (Node, error) {
+	var c Node
 	for orig, ours := range originalVariables {
 		if v, ok := os.LookupEnv(orig); ok {
 			if _, set := os.LookupEnv(ours); !set {
@@ -127,12 +132,12 @@ func loadNodeConfig(args []string) (nodeConfig, error) {
 			}
 		}
 	}
-	if err := envconfig.Process(envPrefix, &c); err != nil {
+	if err := envconfig.Process(EnvPrefix, &c); err != nil {
 		var pe *envconfig.ParseError
 		if errors.As(err, &pe) {
-			return c, usagef("bad %s=%q: %v", pe.KeyName, pe.Value, unwrapAll(pe.Err))
+			return c, fmt.Errorf("bad %s=%q: %v", pe.KeyName, pe.Value, unwrapAll(pe.Err))
 		}
-		return c, usagef("%v", err)
+		return c, err
 	}
 	fs := flag.NewFlagSet("node", flag.ContinueOnError)
 	fs.StringVar(&c.NodeName, "name", c.NodeName, "node name (PYCOTR_NODE_NAME)")
@@ -158,7 +163,7 @@ func loadNodeConfig(args []string) (nodeConfig, error) {
 	}
 	fs.StringVar(&c.SubjectPrefix, "subject-prefix", c.SubjectPrefix, "NATS subject prefix (PYCOTR_SUBJECT_PREFIX)")
 	fs.StringVar(&c.MinerKeyFile, "miner-key-file", c.MinerKeyFile, "miner key file (PYCOTR_MINER_KEY_FILE)")
-	fs.Var(&c.MinerPause, "pause", "miner pause in seconds (PYCOTR_MINER_PAUSE)")
+	fs.Var(&c.MinerPause, "pause", "miner pause in Seconds (PYCOTR_MINER_PAUSE)")
 	fs.StringVar(&c.MinerMode, "mode", c.MinerMode, "miner mode: paced, poisson, race (PYCOTR_MINER_MODE)")
 	fs.BoolVar(&c.MinerAutostart, "mine", c.MinerAutostart, "start mining at start-up (PYCOTR_MINER_AUTOSTART)")
 	fs.Float64Var(&c.MinerHashrate, "hashrate", c.MinerHashrate, "hash-rate limit, hashes/s; 0 = none (PYCOTR_MINER_HASHRATE)")
@@ -170,10 +175,10 @@ func loadNodeConfig(args []string) (nodeConfig, error) {
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", c.MaxBodyBytes, "largest request body (PYCOTR_MAX_BODY_BYTES)")
 	fs.SetOutput(os.Stderr)
 	if err := fs.Parse(args); err != nil {
-		return c, usagef("%w", err)
+		return c, err
 	}
 	if fs.NArg() > 0 {
-		return c, usagef("unexpected arguments: %v", fs.Args())
+		return c, fmt.Errorf("unexpected arguments: %v", fs.Args())
 	}
 	return c, c.validate()
 }
@@ -189,13 +194,13 @@ func unwrapAll(err error) error {
 }
 
 // validate checks what the types cannot, naming the variable at fault.
-func (c *nodeConfig) validate() error {
+func (c *Node) validate() error {
 	if c.NodeName == "" || strings.ContainsAny(c.NodeName, " \t\r\n") {
-		return usagef("bad PYCOTR_NODE_NAME=%q: want a name without spaces", c.NodeName)
+		return fmt.Errorf("bad PYCOTR_NODE_NAME=%q: want a name without spaces", c.NodeName)
 	}
 	host, port, err := net.SplitHostPort(c.HTTPAddr)
 	if err != nil {
-		return usagef("bad PYCOTR_HTTP_ADDR=%q: want host:port, e.g. :3001", c.HTTPAddr)
+		return fmt.Errorf("bad PYCOTR_HTTP_ADDR=%q: want host:port, e.g. :3001", c.HTTPAddr)
 	}
 	if c.PublicURL == "" {
 		if host == "" || host == "0.0.0.0" || host == "::" {
@@ -204,83 +209,85 @@ func (c *nodeConfig) validate() error {
 		c.PublicURL = "http://" + net.JoinHostPort(host, port)
 	}
 	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return usagef("bad PYCOTR_PUBLIC_URL=%q: want http(s)://host:port", c.PublicURL)
+		return fmt.Errorf("bad PYCOTR_PUBLIC_URL=%q: want http(s)://host:port", c.PublicURL)
 	}
 	for _, s := range c.NatsURL {
 		if u, err := url.Parse(s); err != nil || u.Host == "" {
-			return usagef("bad PYCOTR_NATS_URL entry %q: want nats://host:port", s)
+			return fmt.Errorf("bad PYCOTR_NATS_URL entry %q: want nats://host:port", s)
 		}
 	}
 	if len(c.NatsURL) > 0 && (c.NATSListen != "" || c.NATSClusterListen != "" || c.NATSServerToken != "" || c.NATSServerUser != "") {
-		return usagef("PYCOTR_NATS_LISTEN, PYCOTR_NATS_CLUSTER_LISTEN and PYCOTR_NATS_SERVER_* configure the embedded server; leave PYCOTR_NATS_URL empty to use it")
+		return fmt.Errorf("PYCOTR_NATS_LISTEN, PYCOTR_NATS_CLUSTER_LISTEN and PYCOTR_NATS_SERVER_* configure the embedded server; leave PYCOTR_NATS_URL empty to use it")
 	}
-	if err := c.natsAuth().Check(); err != nil {
-		return usagef("%v", err)
+	if err := c.Auth().Check(); err != nil {
+		return err
 	}
-	if len(c.NatsURL) == 0 && c.natsAuth() != (events.ClientAuth{}) {
-		return usagef("PYCOTR_NATS_USER, _TOKEN, _NKEY_SEED_FILE, _CREDS and _TLS_* are for an external server (PYCOTR_NATS_URL); the embedded one takes PYCOTR_NATS_SERVER_*")
+	if len(c.NatsURL) == 0 && c.Auth() != (events.ClientAuth{}) {
+		return fmt.Errorf("PYCOTR_NATS_USER, _TOKEN, _NKEY_SEED_FILE, _CREDS and _TLS_* are for an external server (PYCOTR_NATS_URL); the embedded one takes PYCOTR_NATS_SERVER_*")
 	}
 	if c.NATSListen != "" {
 		if _, _, err := net.SplitHostPort(c.NATSListen); err != nil {
-			return usagef("bad PYCOTR_NATS_LISTEN=%q: want host:port", c.NATSListen)
+			return fmt.Errorf("bad PYCOTR_NATS_LISTEN=%q: want host:port", c.NATSListen)
 		}
 	}
 	if c.NATSClusterListen != "" {
 		if _, _, err := net.SplitHostPort(c.NATSClusterListen); err != nil {
-			return usagef("bad PYCOTR_NATS_CLUSTER_LISTEN=%q: want host:port", c.NATSClusterListen)
+			return fmt.Errorf("bad PYCOTR_NATS_CLUSTER_LISTEN=%q: want host:port", c.NATSClusterListen)
 		}
 	}
 	if len(c.NATSRoutes) > 0 && c.NATSClusterListen == "" {
-		return usagef("PYCOTR_NATS_ROUTES needs PYCOTR_NATS_CLUSTER_LISTEN")
+		return fmt.Errorf("PYCOTR_NATS_ROUTES needs PYCOTR_NATS_CLUSTER_LISTEN")
 	}
 	if _, err := miner.ParseMode(c.MinerMode); err != nil {
-		return usagef("bad PYCOTR_MINER_MODE=%q: want paced, poisson or race", c.MinerMode)
+		return fmt.Errorf("bad PYCOTR_MINER_MODE=%q: want paced, poisson or race", c.MinerMode)
 	}
 	if !(c.MinerHashrate >= 0 && c.MinerHashrate <= miner.MaxHashRate) {
-		return usagef("bad PYCOTR_MINER_HASHRATE=%g: want 0 (no limit) to %g hashes/s", c.MinerHashrate, miner.MaxHashRate)
+		return fmt.Errorf("bad PYCOTR_MINER_HASHRATE=%g: want 0 (no limit) to %g hashes/s", c.MinerHashrate, miner.MaxHashRate)
 	}
 	if c.MinerKey != "" && c.MinerKeyFile != "" {
-		return usagef("set PYCOTR_MINER_KEY or PYCOTR_MINER_KEY_FILE, not both")
+		return fmt.Errorf("set PYCOTR_MINER_KEY or PYCOTR_MINER_KEY_FILE, not both")
 	}
-	if _, err := parseLevel(c.LogLevel); err != nil {
-		return usagef("bad PYCOTR_LOG_LEVEL=%q: want debug, info, warn or error", c.LogLevel)
+	if _, err := ParseLevel(c.LogLevel); err != nil {
+		return fmt.Errorf("bad PYCOTR_LOG_LEVEL=%q: want debug, info, warn or error", c.LogLevel)
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
-		return usagef("bad PYCOTR_LOG_FORMAT=%q: want text or json", c.LogFormat)
+		return fmt.Errorf("bad PYCOTR_LOG_FORMAT=%q: want text or json", c.LogFormat)
 	}
 	if c.MaxBodyBytes < 1024 {
-		return usagef("bad PYCOTR_MAX_BODY_BYTES=%d: want at least 1024", c.MaxBodyBytes)
+		return fmt.Errorf("bad PYCOTR_MAX_BODY_BYTES=%d: want at least 1024", c.MaxBodyBytes)
 	}
 	return nil
 }
 
-// natsAuth is what the node presents to an external NATS server.
-func (c *NATSClient) natsAuth() events.ClientAuth {
+// Auth is what the node presents to an external NATS server.
+func (c *NATSClient) Auth() events.ClientAuth {
 	return events.ClientAuth{User: c.NatsUser, Password: c.NatsPassword, Token: c.NatsToken,
 		NKeySeedFile: c.NatsNkeySeedFile, CredsFile: c.NatsCreds, TLSCA: c.NatsTLSCa, TLSCert: c.NatsTLSCert, TLSKey: c.NatsTLSKey}
 }
 
-// natsRefused names the setting a NATS server refused, for the one line
-// a bad credential prints; other errors pass through.
-func (c *NATSClient) natsRefused(err error) error {
+// Refused names the setting a NATS server refused (events.ErrAuth,
+// events.ErrTLS), for the one line a bad credential prints; nil for any
+// other error.
+func (c *NATSClient) Refused(err error) error {
 	switch {
 	case errors.Is(err, events.ErrAuth):
-		return usagef("bad %s: %v", cmp.Or(c.natsAuth().Setting(), "NATS credentials (none set)"), err)
+		return fmt.Errorf("bad %s: %w", cmp.Or(c.Auth().Setting(), "NATS credentials (none set)"), err)
 	case errors.Is(err, events.ErrTLS):
-		return usagef("bad PYCOTR_NATS_TLS_CA, PYCOTR_NATS_TLS_CERT or PYCOTR_NATS_TLS_KEY: %v", err)
+		return fmt.Errorf("bad PYCOTR_NATS_TLS_CA, PYCOTR_NATS_TLS_CERT or PYCOTR_NATS_TLS_KEY: %w", err)
 	}
-	return err
+	return nil
 }
 
-func parseLevel(s string) (slog.Level, error) {
+// ParseLevel reads a log level name.
+func ParseLevel(s string) (slog.Level, error) {
 	var l slog.Level
 	err := l.UnmarshalText([]byte(s))
 	return l, err
 }
 
-// newLogger builds the process logger.
-func newLogger(level, format string, w *os.File) *slog.Logger {
-	l, _ := parseLevel(level)
+// NewLogger builds the process logger.
+func NewLogger(level, format string, w *os.File) *slog.Logger {
+	l, _ := ParseLevel(level)
 	opts := &slog.HandlerOptions{Level: l}
 	if format == "json" {
 		return slog.New(slog.NewJSONHandler(w, opts))
