@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -110,6 +111,43 @@ func TestComposeStructure(t *testing.T) {
 			if strings.Contains(k, "KEY") && !strings.Contains(k, "FILE") && v != "" {
 				t.Errorf("%s sets %s: no keys in the compose file (the nodes use the labelled development keys)", name, k)
 			}
+		}
+	}
+}
+
+// TestLeafComposeFile: compose/leaf.yml runs a hub whose configuration the
+// real nats-server parses, with a password-protected leaf-node listener,
+// and nodes that join it as leaf nodes (services' TestLeafNodesShareOneChain
+// runs that topology for real).
+func TestLeafComposeFile(t *testing.T) {
+	data, err := os.ReadFile("leaf.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f composeFile
+	if err := yaml.Unmarshal(data, &f); err != nil {
+		t.Fatalf("leaf.yml: %v", err)
+	}
+	hub, ok := f.Services["hub"]
+	if !ok || !strings.HasPrefix(hub.Image, "nats:") || !slices.Contains(hub.Volumes, "./hub.conf:/etc/nats/hub.conf:ro") {
+		t.Fatalf("leaf.yml: no hub running hub.conf: %+v", hub)
+	}
+	t.Setenv("LEAF_PASSWORD", "test-leaf-pw")
+	opts, err := server.ProcessConfigFile("hub.conf")
+	if err != nil {
+		t.Fatalf("hub.conf: %v", err)
+	}
+	if opts.LeafNode.Port != 7422 || opts.LeafNode.Username != "leaf" || opts.LeafNode.Password != "test-leaf-pw" {
+		t.Fatalf("hub.conf leafnodes: port %d user %q", opts.LeafNode.Port, opts.LeafNode.Username)
+	}
+	for _, name := range []string{"node-a", "node-b"} {
+		s, ok := f.Services[name]
+		if !ok {
+			t.Fatalf("leaf.yml: no %s", name)
+		}
+		r := s.Environment["PYCOTR_NATS_LEAFNODE_REMOTES"]
+		if !strings.HasPrefix(r, "nats-leaf://leaf:") || !strings.HasSuffix(r, "@hub:7422") || s.Environment["PYCOTR_NATS_URL"] != "" {
+			t.Errorf("%s: PYCOTR_NATS_LEAFNODE_REMOTES %q, want the hub as its leaf remote and no PYCOTR_NATS_URL", name, r)
 		}
 	}
 }

@@ -34,6 +34,15 @@ type ServerConfig struct {
 	Token    string
 	User     string
 	Password string
+
+	// Leaf nodes, NATS's topology for joining a hub with one outbound
+	// connection: LeafListen accepts leaf connections ("host:port"; with
+	// User and Password they must present them, and beyond loopback they
+	// must be set); LeafRemotes are hubs this server joins as a leaf
+	// (nats-leaf://[user:password@]host:port each). A leaf server carries
+	// every subject of its hub, so a node on it is part of the hub's network.
+	LeafListen  string
+	LeafRemotes []string
 }
 
 // DefaultMaxPayload is the embedded server's max payload: a full block
@@ -109,6 +118,9 @@ func StartServer(cfg ServerConfig) (*Server, error) {
 	} else if len(cfg.Routes) > 0 {
 		return nil, errors.New("nats routes need a cluster listen address")
 	}
+	if err := cfg.leafOptions(opts); err != nil {
+		return nil, err
+	}
 	srv, err := server.NewServer(opts)
 	if err != nil {
 		return nil, fmt.Errorf("embedded nats: %w", err)
@@ -124,6 +136,33 @@ func StartServer(cfg ServerConfig) (*Server, error) {
 	}
 	auth := ClientAuth{Token: cfg.Token, User: cfg.User, Password: cfg.Password}
 	return &Server{srv: srv, auth: auth, opts: opts.Clone()}, nil
+}
+
+// leafOptions sets the leaf-node listener and remotes.
+func (c ServerConfig) leafOptions(opts *server.Options) error {
+	if c.LeafListen != "" {
+		host, port, err := splitHostPort(c.LeafListen)
+		if err != nil {
+			return fmt.Errorf("nats leaf node listen address: %w", err)
+		}
+		if !isLoopback(host) && c.User == "" {
+			return fmt.Errorf("nats leaf node listen address %s reaches beyond this machine: "+
+				"require a user and password of the leaf nodes (PYCOTR_NATS_SERVER_USER, PYCOTR_NATS_SERVER_PASSWORD)", c.LeafListen)
+		}
+		opts.LeafNode.Host, opts.LeafNode.Port = host, port
+		opts.LeafNode.Username, opts.LeafNode.Password = c.User, c.Password
+	}
+	for _, r := range c.LeafRemotes {
+		u, err := url.Parse(r)
+		if err != nil || u.Host == "" || (u.Scheme != "nats-leaf" && u.Scheme != "nats" && u.Scheme != "tls") {
+			return fmt.Errorf("nats leaf node remote %q: want nats-leaf://[user:password@]host:port", redact(r))
+		}
+		opts.LeafNode.Remotes = append(opts.LeafNode.Remotes, &server.RemoteLeafOpts{URLs: []*url.URL{u}})
+	}
+	if len(c.LeafRemotes) > 0 {
+		opts.LeafNode.ReconnectInterval = time.Second
+	}
+	return nil
 }
 
 func (c ServerConfig) checkAuth() error {
@@ -213,6 +252,23 @@ func (s *Server) RouteURL() string {
 	}
 	return "nats-route://" + a.String()
 }
+
+// LeafURL is the nats-leaf:// URL leaf servers join, or "" without a
+// leaf-node listener.
+func (s *Server) LeafURL() string {
+	v, err := s.srv.Varz(nil)
+	if err != nil || v.LeafNode.Port == 0 {
+		return ""
+	}
+	host := v.LeafNode.Host
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	return "nats-leaf://" + net.JoinHostPort(host, strconv.Itoa(v.LeafNode.Port))
+}
+
+// NumLeafNodes is the number of leaf-node connections (either way).
+func (s *Server) NumLeafNodes() int { return s.srv.NumLeafNodes() }
 
 // NumRoutes is the number of routes to other servers.
 func (s *Server) NumRoutes() int { return s.srv.NumRoutes() }

@@ -59,7 +59,7 @@ func TestEveryDocumentedVariableIsRead(t *testing.T) {
 	if len(known) < 15 {
 		t.Fatalf("only %d variables found: %v", len(known), known)
 	}
-	for _, f := range []string{"../../compose/docker-compose.yml", "../../Taskfile.yml", "../../Dockerfile", "../../README.md"} {
+	for _, f := range []string{"../../compose/docker-compose.yml", "../../compose/leaf.yml", "../../Taskfile.yml", "../../Dockerfile", "../../README.md"} {
 		for _, v := range variablesIn(t, f) {
 			if !slices.Contains(known, v) {
 				t.Errorf("%s uses %s, which the binary does not read", f, v)

@@ -47,6 +47,7 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			Name: cfg.NodeName, Listen: cfg.NATSListen,
 			ClusterListen: cfg.NATSClusterListen, Routes: cfg.NATSRoutes,
 			Token: cfg.NATSServerToken, User: cfg.NATSServerUser, Password: cfg.NATSServerPassword,
+			LeafListen: cfg.NATSLeafnodeListen, LeafRemotes: cfg.NATSLeafnodeRemotes,
 		})
 		if err != nil {
 			return err

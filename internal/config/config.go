@@ -30,16 +30,18 @@ const EnvPrefix = "PYCOTR"
 // variables (envconfig) and overridden by flags. The README's table lists
 // the same variables; a test keeps them in step.
 type Node struct {
-	NodeName           string   `split_words:"true" default:"node-1" desc:"node name, shown to peers and in logs"`
-	HTTPAddr           string   `split_words:"true" default:":3001" desc:"HTTP listen address"`
-	PublicURL          string   `split_words:"true" desc:"URL peers and the frontend use for this node (default http://localhost:<port>)"`
-	NatsURL            []string `split_words:"true" desc:"NATS server URLs, comma-separated, first preferred; empty = start an embedded server"`
-	NATSListen         string   `split_words:"true" desc:"embedded server's client address, e.g. 127.0.0.1:4222; empty = in-process only"`
-	NATSClusterListen  string   `split_words:"true" desc:"embedded server's route address, e.g. 127.0.0.1:6222; empty = no cluster"`
-	NATSRoutes         []string `split_words:"true" desc:"embedded server's routes to other servers, nats-route://host:port, comma-separated"`
-	NATSServerToken    string   `split_words:"true" desc:"token the embedded server requires of its clients (needed beyond loopback)"`
-	NATSServerUser     string   `split_words:"true" desc:"user the embedded server requires of its clients and routes, with PYCOTR_NATS_SERVER_PASSWORD"`
-	NATSServerPassword string   `split_words:"true" desc:"password of PYCOTR_NATS_SERVER_USER"`
+	NodeName            string   `split_words:"true" default:"node-1" desc:"node name, shown to peers and in logs"`
+	HTTPAddr            string   `split_words:"true" default:":3001" desc:"HTTP listen address"`
+	PublicURL           string   `split_words:"true" desc:"URL peers and the frontend use for this node (default http://localhost:<port>)"`
+	NatsURL             []string `split_words:"true" desc:"NATS server URLs, comma-separated, first preferred; empty = start an embedded server"`
+	NATSListen          string   `split_words:"true" desc:"embedded server's client address, e.g. 127.0.0.1:4222; empty = in-process only"`
+	NATSClusterListen   string   `split_words:"true" desc:"embedded server's route address, e.g. 127.0.0.1:6222; empty = no cluster"`
+	NATSRoutes          []string `split_words:"true" desc:"embedded server's routes to other servers, nats-route://host:port, comma-separated"`
+	NATSLeafnodeListen  string   `split_words:"true" desc:"embedded server's leaf-node address, e.g. 0.0.0.0:7422: other nodes' servers join it as leaf nodes (a hub)"`
+	NATSLeafnodeRemotes []string `split_words:"true" desc:"hubs the embedded server joins as a leaf node, nats-leaf://[user:password@]host:port, comma-separated"`
+	NATSServerToken     string   `split_words:"true" desc:"token the embedded server requires of its clients (needed beyond loopback)"`
+	NATSServerUser      string   `split_words:"true" desc:"user the embedded server requires of its clients and routes, with PYCOTR_NATS_SERVER_PASSWORD"`
+	NATSServerPassword  string   `split_words:"true" desc:"password of PYCOTR_NATS_SERVER_USER"`
 	NATSClient
 	SubjectPrefix  string   `split_words:"true" default:"pycotr" desc:"NATS subject prefix, so several networks can share one NATS"`
 	MinerKey       string   `split_words:"true" desc:"miner private key, hex DER PKCS#1; empty = the development key of node-N"`
@@ -147,6 +149,8 @@ func LoadNode(args []string) (Node, error) {
 	fs.StringVar(&c.NATSListen, "nats-listen", c.NATSListen, "embedded NATS client address (PYCOTR_NATS_LISTEN)")
 	fs.StringVar(&c.NATSClusterListen, "nats-cluster-listen", c.NATSClusterListen, "embedded NATS route address (PYCOTR_NATS_CLUSTER_LISTEN)")
 	fs.Var((*list)(&c.NATSRoutes), "nats-routes", "embedded NATS routes (PYCOTR_NATS_ROUTES)")
+	fs.StringVar(&c.NATSLeafnodeListen, "nats-leafnode-listen", c.NATSLeafnodeListen, "embedded NATS leaf-node address (PYCOTR_NATS_LEAFNODE_LISTEN)")
+	fs.Var((*list)(&c.NATSLeafnodeRemotes), "nats-leafnode-remotes", "hubs to join as a leaf node (PYCOTR_NATS_LEAFNODE_REMOTES)")
 	for _, f := range []struct {
 		p          *string
 		name, desc string
@@ -216,8 +220,9 @@ func (c *Node) validate() error {
 			return fmt.Errorf("bad PYCOTR_NATS_URL entry %q: want nats://host:port", s)
 		}
 	}
-	if len(c.NatsURL) > 0 && (c.NATSListen != "" || c.NATSClusterListen != "" || c.NATSServerToken != "" || c.NATSServerUser != "") {
-		return fmt.Errorf("PYCOTR_NATS_LISTEN, PYCOTR_NATS_CLUSTER_LISTEN and PYCOTR_NATS_SERVER_* configure the embedded server; leave PYCOTR_NATS_URL empty to use it")
+	if len(c.NatsURL) > 0 && (c.NATSListen != "" || c.NATSClusterListen != "" || c.NATSServerToken != "" || c.NATSServerUser != "" ||
+		c.NATSLeafnodeListen != "" || len(c.NATSLeafnodeRemotes) > 0) {
+		return fmt.Errorf("PYCOTR_NATS_LISTEN, PYCOTR_NATS_CLUSTER_LISTEN, PYCOTR_NATS_LEAFNODE_* and PYCOTR_NATS_SERVER_* configure the embedded server; leave PYCOTR_NATS_URL empty to use it")
 	}
 	if err := c.Auth().Check(); err != nil {
 		return err
@@ -233,6 +238,16 @@ func (c *Node) validate() error {
 	if c.NATSClusterListen != "" {
 		if _, _, err := net.SplitHostPort(c.NATSClusterListen); err != nil {
 			return fmt.Errorf("bad PYCOTR_NATS_CLUSTER_LISTEN=%q: want host:port", c.NATSClusterListen)
+		}
+	}
+	if c.NATSLeafnodeListen != "" {
+		if _, _, err := net.SplitHostPort(c.NATSLeafnodeListen); err != nil {
+			return fmt.Errorf("bad PYCOTR_NATS_LEAFNODE_LISTEN=%q: want host:port", c.NATSLeafnodeListen)
+		}
+	}
+	for _, r := range c.NATSLeafnodeRemotes {
+		if u, err := url.Parse(r); err != nil || u.Host == "" || (u.Scheme != "nats-leaf" && u.Scheme != "nats" && u.Scheme != "tls") {
+			return fmt.Errorf("bad PYCOTR_NATS_LEAFNODE_REMOTES entry: want nats-leaf://[user:password@]host:port")
 		}
 	}
 	if len(c.NATSRoutes) > 0 && c.NATSClusterListen == "" {
