@@ -75,13 +75,20 @@ func (b *runner) sync(ctx context.Context) error {
 	if !ok {
 		return fmt.Errorf("fresh node at height %d of %d", fresh.Chain().Height(), target)
 	}
+	verifies, err := verifyRate(time.Duration(b.sz.powSeconds*float64(time.Second))/2, 1024)
+	if err != nil {
+		return err
+	}
 	st := fresh.Stats()
 	note := fmt.Sprintf("%d blocks × %d RSA-1024 transfers, from the fresh node's start (consensus stall 25 ms included)", target, b.sz.syncTxs)
 	if r := st.SyncRedundant; r > 0 {
 		note += fmt.Sprintf("; %d redundant blocks", r)
 	}
 	b.goal("sync", "blocks_per_s", float64(target)/el.Seconds(), "blocks/s", 2000, false, note)
-	b.fig("sync", "tx_per_s", float64(target)*float64(b.sz.syncTxs)/el.Seconds(), "tx/s", "")
+	txRate := float64(target) * float64(b.sz.syncTxs) / el.Seconds()
+	b.fig("sync", "tx_per_s", txRate, "tx/s", "")
+	b.fig("sync", "ratio_to_verify_limit", txRate/verifies, "", fmt.Sprintf(
+		"tx_per_s ÷ %.0f RSA-1024 verifications/s on all cores (each synced transaction is verified once)", verifies))
 	b.fig("sync", "bytes", float64(st.SyncBytes), "B", fmt.Sprintf("Stats.SyncBytes, %d pages", st.SyncPages))
 	b.fig("sync", "bytes_per_block", float64(st.SyncBytes)/float64(target), "B/block",
 		fmt.Sprintf("JSON; Block.Size averages %.0f B", float64(encoded)/float64(blocks)))
