@@ -23,6 +23,7 @@ import (
 	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nkeys"
 
+	"github.com/pycotr/pycotr/internal/testkit"
 	"github.com/pycotr/pycotr/internal/wait"
 )
 
@@ -59,22 +60,12 @@ func natsServerBinary(t *testing.T) string {
 	return natsServerBin.path
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // startNATSProcess runs nats-server with conf (a config file body; the
 // listen address is added) and returns its client address once it listens.
 func startNATSProcess(t *testing.T, conf string) string {
 	t.Helper()
 	bin := natsServerBinary(t)
-	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	addr := fmt.Sprintf("127.0.0.1:%d", testkit.FreePort(t))
 	path := filepath.Join(t.TempDir(), "nats.conf")
 	if err := os.WriteFile(path, []byte("listen: "+addr+"\n"+conf), 0o600); err != nil {
 		t.Fatal(err)

@@ -41,16 +41,6 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 type proc struct {
 	name string
 	cmd  *exec.Cmd
@@ -194,12 +184,12 @@ func sameTip(t *testing.T, ps ...*proc) bool {
 }
 
 func TestEndToEndThreeProcesses(t *testing.T) {
-	natsPort := freePort(t)
+	natsPort := testkit.FreePort(t)
 	natsURL := fmt.Sprintf("nats://127.0.0.1:%d", natsPort)
-	p1 := startNodeProc(t, 1, freePort(t), fmt.Sprintf("PYCOTR_NATS_LISTEN=127.0.0.1:%d", natsPort))
-	port2 := freePort(t)
+	p1 := startNodeProc(t, 1, testkit.FreePort(t), fmt.Sprintf("PYCOTR_NATS_LISTEN=127.0.0.1:%d", natsPort))
+	port2 := testkit.FreePort(t)
 	p2 := startNodeProc(t, 2, port2, "PYCOTR_NATS_URL="+natsURL)
-	p3 := startNodeProc(t, 3, freePort(t), "PYCOTR_NATS_URL="+natsURL)
+	p3 := startNodeProc(t, 3, testkit.FreePort(t), "PYCOTR_NATS_URL="+natsURL)
 
 	// The frontend's flow: keys, card purchase, transfer, balances.
 	var alice, bob struct{ Private, Public string }
@@ -274,7 +264,7 @@ func TestEndToEndThreeProcesses(t *testing.T) {
 // TestUpStopsCleanly runs `pycotr up`, waits for the three nodes to share
 // a tip, then interrupts it: it must exit 0 within 2 s.
 func TestUpStopsCleanly(t *testing.T) {
-	base := freePort(t)
+	base := testkit.FreePort(t)
 	for i := 1; i < 3; i++ { // the two ports after it must be free too
 		if l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", base+i)); err != nil {
 			t.Fatalf("port %d busy: %v", base+i, err)
@@ -283,7 +273,7 @@ func TestUpStopsCleanly(t *testing.T) {
 		}
 	}
 	p := startProc(t, "up", nil, "up", "--base-port", fmt.Sprint(base), "--pause", "0.2,0.3,0.4",
-		"--nats-listen", fmt.Sprintf("127.0.0.1:%d", freePort(t)), "--log-level", "warn")
+		"--nats-listen", fmt.Sprintf("127.0.0.1:%d", testkit.FreePort(t)), "--log-level", "warn")
 	nodes := []*proc{{url: fmt.Sprintf("http://127.0.0.1:%d", base)}, {url: fmt.Sprintf("http://127.0.0.1:%d", base+1)}, {url: fmt.Sprintf("http://127.0.0.1:%d", base+2)}}
 	testkit.Eventually(t, 30*time.Second, "three nodes answer and share a tip above height 3", func() bool {
 		for _, n := range nodes {

@@ -114,11 +114,11 @@ type crashResult struct {
 
 // runCrashRounds runs the crash/restart rounds; seed picks the kill moments.
 func runCrashRounds(t *testing.T, rounds int, seed uint64) crashResult {
-	natsPort := freePort(t)
+	natsPort := testkit.FreePort(t)
 	natsURL := fmt.Sprintf("nats://127.0.0.1:%d", natsPort)
-	keeper := startNodeProc(t, 1, freePort(t), fmt.Sprintf("PYCOTR_NATS_LISTEN=127.0.0.1:%d", natsPort))
+	keeper := startNodeProc(t, 1, testkit.FreePort(t), fmt.Sprintf("PYCOTR_NATS_LISTEN=127.0.0.1:%d", natsPort))
 	dataDir := t.TempDir()
-	port := freePort(t)
+	port := testkit.FreePort(t)
 	url := fmt.Sprintf("http://127.0.0.1:%d", port)
 	rnd := rand.New(rand.NewPCG(seed, seed^0x5eed))
 	w := newWallet(t)

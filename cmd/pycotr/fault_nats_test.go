@@ -16,15 +16,15 @@ import (
 // same port: both reconnect, /readyz is 200 again, they converge on one
 // chain and each knows the purchase the other took during the outage.
 func TestFaultNATSOutage(t *testing.T) {
-	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	addr := fmt.Sprintf("127.0.0.1:%d", testkit.FreePort(t))
 	srv, err := events.StartServer(events.ServerConfig{Name: "outage", Listen: addr})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Shutdown() })
 	natsURL := "nats://" + addr
-	p1 := startNodeProc(t, 1, freePort(t), "PYCOTR_NATS_URL="+natsURL)
-	p2 := startNodeProc(t, 2, freePort(t), "PYCOTR_NATS_URL="+natsURL)
+	p1 := startNodeProc(t, 1, testkit.FreePort(t), "PYCOTR_NATS_URL="+natsURL)
+	p2 := startNodeProc(t, 2, testkit.FreePort(t), "PYCOTR_NATS_URL="+natsURL)
 	nodes := []*proc{p1, p2}
 	testkit.Eventually(t, 30*time.Second, "both ready on one tip above height 2", func() bool {
 		a, ok1 := tryNode(p1.url)

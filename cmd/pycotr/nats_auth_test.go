@@ -49,7 +49,7 @@ func TestNATSCredentialRefusedIsOneLine(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
 			cmd := exec.CommandContext(ctx, pycotrBin, tc.args...)
-			cmd.Env = append(os.Environ(), append(tc.env, "PYCOTR_LOG_LEVEL=error", fmt.Sprintf("PYCOTR_HTTP_ADDR=127.0.0.1:%d", freePort(t)))...)
+			cmd.Env = append(os.Environ(), append(tc.env, "PYCOTR_LOG_LEVEL=error", fmt.Sprintf("PYCOTR_HTTP_ADDR=127.0.0.1:%d", testkit.FreePort(t)))...)
 			var stdout, stderr bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &stdout, &stderr
 			err := cmd.Run()
@@ -68,7 +68,7 @@ func TestNATSCredentialRefusedIsOneLine(t *testing.T) {
 	}
 
 	// The right credential: the node connects, syncs and is ready.
-	port := freePort(t)
+	port := testkit.FreePort(t)
 	p := startProc(t, "node-auth", []string{"PYCOTR_NATS_URL=" + srv.ClientURL(), "PYCOTR_NATS_USER=node1",
 		"PYCOTR_NATS_PASSWORD=right-pa55", fmt.Sprintf("PYCOTR_HTTP_ADDR=127.0.0.1:%d", port), "PYCOTR_MINER_AUTOSTART=false"}, "node")
 	url := fmt.Sprintf("http://127.0.0.1:%d", port)

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/pycotr/pycotr/internal/testkit"
 )
 
 // TestTaskLifecycleSoak runs the Taskfile's lifecycle as a user would —
@@ -25,8 +27,8 @@ func TestTaskLifecycleSoak(t *testing.T) {
 	runDir := t.TempDir()
 	vars := []string{
 		"RUN_DIR=" + runDir,
-		fmt.Sprintf("PORT_1=%d", freePort(t)), fmt.Sprintf("PORT_2=%d", freePort(t)), fmt.Sprintf("PORT_3=%d", freePort(t)),
-		fmt.Sprintf("NATS_PORT=%d", freePort(t)),
+		fmt.Sprintf("PORT_1=%d", testkit.FreePort(t)), fmt.Sprintf("PORT_2=%d", testkit.FreePort(t)), fmt.Sprintf("PORT_3=%d", testkit.FreePort(t)),
+		fmt.Sprintf("NATS_PORT=%d", testkit.FreePort(t)),
 		"PAUSE_1=0.3", "PAUSE_2=0.5", "PAUSE_3=0.7",
 	}
 	task := func(name string) string {

@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
+	"net"
 	"runtime"
 	"sync"
 	"testing"
@@ -79,4 +80,16 @@ var keys = sync.OnceValue(func() []*rsa.PrivateKey {
 func Key(i int) *rsa.PrivateKey {
 	ks := keys()
 	return ks[i%len(ks)]
+}
+
+// FreePort returns a TCP port on 127.0.0.1 that nothing listens on now, for
+// a process or server a test starts with an explicit port.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
 }
