@@ -346,6 +346,7 @@ func TestCORSDefaultOrigins(t *testing.T) {
 	for origin, want := range map[string]bool{
 		"http://localhost:3001":    true, // its own dashboard
 		"http://localhost:3002":    true, // a peer's dashboard
+		"http://127.0.0.1:3002":    true, // the same, opened by address
 		"http://localhost:3003":    false,
 		"https://localhost:3001":   false,
 		"http://evil.example":      false,

@@ -62,14 +62,18 @@ func (a *api) originAllowed(origin string) bool {
 
 // originOf is the origin of a URL as a browser writes it in Origin:
 // scheme://host[:port], lowercase, without the scheme's default port; ""
-// for anything but an absolute http(s) URL.
+// for anything but an absolute http(s) URL. The loopback names are one
+// (a dashboard opened at 127.0.0.1 calls peers published as localhost).
 func originOf(s string) string {
 	u, err := url.Parse(strings.TrimSpace(s))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return ""
 	}
 	scheme, host, port := strings.ToLower(u.Scheme), strings.ToLower(u.Hostname()), u.Port()
-	if strings.Contains(host, ":") {
+	switch {
+	case host == "127.0.0.1" || host == "::1":
+		host = "localhost"
+	case strings.Contains(host, ":"):
 		host = "[" + host + "]" // IPv6
 	}
 	if port == "" || (scheme == "http" && port == "80") || (scheme == "https" && port == "443") {
