@@ -3,6 +3,7 @@ package chain
 import (
 	"container/heap"
 	"slices"
+	"sync/atomic"
 )
 
 // MempoolLimits bound the pool of unconfirmed transactions.
@@ -31,7 +32,17 @@ type Mempool struct {
 	bytes   int
 	seq     uint64
 	cheap   evictHeap
+	version uint64 // see changed
 }
+
+// poolVersions numbers every state of every mempool in the process: a
+// pool made anew (after a reorg) or changed takes the next number, so a
+// version is never seen twice and caches of the pool's views may key on
+// it (Chain.MempoolVersion).
+var poolVersions atomic.Uint64
+
+// changed gives the pool a new version; every change to its entries calls it.
+func (m *Mempool) changed() { m.version = poolVersions.Add(1) }
 
 func newMempool(l MempoolLimits) *Mempool {
 	if l.MaxTxs <= 0 {
@@ -40,7 +51,9 @@ func newMempool(l MempoolLimits) *Mempool {
 	if l.MaxBytes <= 0 {
 		l.MaxBytes = 64 << 20
 	}
-	return &Mempool{limits: l, entries: make(map[string]*poolEntry), pending: make(map[Address]int64)}
+	m := &Mempool{limits: l, entries: make(map[string]*poolEntry), pending: make(map[Address]int64)}
+	m.changed()
+	return m
 }
 
 // Len is the number of pending transactions; Bytes their total size.
@@ -94,6 +107,7 @@ func (m *Mempool) admit(l *Ledger, tx *Tx, overBounds bool) error {
 	}
 	m.bytes += size
 	heap.Push(&m.cheap, e)
+	m.changed()
 	return nil
 }
 
@@ -110,6 +124,7 @@ func (m *Mempool) remove(id string) (*poolEntry, bool) {
 		}
 	}
 	heap.Remove(&m.cheap, e.idx)
+	m.changed()
 	return e, true
 }
 

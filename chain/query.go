@@ -139,6 +139,15 @@ func (c *Chain) MempoolStats() (count, bytes int) {
 	return c.pool.Len(), c.pool.Bytes()
 }
 
+// MempoolVersion changes whenever the mempool does (an admission, a
+// removal, a rebuild after a reorg) and never takes a value twice: with
+// the tip's hash it keys caches of the chain's views.
+func (c *Chain) MempoolVersion() uint64 {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.pool.version
+}
+
 // Orphans is the number of blocks waiting for their parent.
 func (c *Chain) Orphans() int {
 	c.mu.RLock()

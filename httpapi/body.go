@@ -64,16 +64,13 @@ func readAll(r *http.Request) ([]byte, error) {
 	return buf.Bytes(), err
 }
 
-// decodeStrict decodes one JSON value into v, refusing unknown fields and
-// trailing data (the v1 API's rule).
+// decodeStrict decodes one JSON value into v as docs/PROTOCOL.md promises
+// (the v1 API's rule), with the JSON v2 decoder: member names match their
+// fields exactly (no case folding), a name sent twice, an unknown name and
+// data after the value are refused, and strings must be valid UTF-8.
 func decodeStrict(b []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	if err := jsonv2.Unmarshal(b, v, jsonv2.RejectUnknownMembers(true)); err != nil {
 		return jsonError(err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return newError(http.StatusBadRequest, codeMalformedJSON, "unexpected data after the JSON value")
 	}
 	return nil
 }

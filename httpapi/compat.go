@@ -40,12 +40,13 @@ func writeCompat(w http.ResponseWriter, message string, result any) {
 const maxRegisterURLs = 64
 
 func (a *api) compatRoutes(r chi.Router) {
+	admin := r.With(a.requireAdmin) // Config.AdminToken, when set
 	r.Get("/status", a.compatStatus)
 	r.Post("/add_to_pending_transactions", a.handle(a.compatAddTx))
 	r.Get("/get_wallets", a.handle(a.compatWallets))
 	r.Get("/describe_network", a.compatDescribeNetwork)
-	r.Post("/stop_mining", a.compatStopMining)
-	r.Post("/start_mining", a.compatStartMining)
+	admin.Post("/stop_mining", a.compatStopMining)
+	admin.Post("/start_mining", a.compatStartMining)
 	r.Get("/is_mining", a.compatIsMining)
 	r.Post("/register-and-broadcast-nodes", a.handle(a.compatRegisterAndBroadcast))
 	r.Post("/register-node", a.handle(a.compatRegisterNode))
@@ -54,8 +55,8 @@ func (a *api) compatRoutes(r chi.Router) {
 	r.Get("/describe_blockchain", a.handle(a.compatDescribeBlockchain))
 	r.Get("/blockchain_id", a.compatBlockchainID)
 	r.Get("/balance_for", a.handle(a.compatBalanceFor))
-	r.Get("/create_key", a.handle(a.compatCreateKey))
-	r.Post("/update_miner_pause", a.handle(a.compatUpdatePause))
+	admin.Get("/create_key", a.handle(a.compatCreateKey))
+	admin.Post("/update_miner_pause", a.handle(a.compatUpdatePause))
 	r.Get("/get_miner_pause", a.compatGetPause)
 }
 
@@ -166,7 +167,7 @@ func (a *api) compatCreateKey(w http.ResponseWriter, r *http.Request) error {
 	if _, err := readArgs(r); err != nil {
 		return err
 	}
-	k, err := chain.GenerateKey()
+	k, err := a.generateKey()
 	if err != nil {
 		return err
 	}

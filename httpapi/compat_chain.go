@@ -3,6 +3,7 @@ package httpapi
 import (
 	"encoding/json"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/pycotr/pycotr/chain"
@@ -100,7 +101,11 @@ func (a *api) compatDescribeBlockchain(w http.ResponseWriter, r *http.Request) e
 	if _, err := readArgs(r); err != nil {
 		return err
 	}
-	writeCompat(w, "", a.compatChainView())
+	body, err := a.chainViews.body(a, false)
+	if err != nil {
+		return err
+	}
+	writeBody(w, http.StatusOK, compatContentType, body)
 	return nil
 }
 
@@ -110,10 +115,65 @@ func (a *api) compatGetBlockchain(w http.ResponseWriter, r *http.Request) error 
 	if _, err := readArgs(r); err != nil {
 		return err
 	}
-	b, err := json.Marshal(a.compatChainView())
+	body, err := a.chainViews.body(a, true)
 	if err != nil {
 		return err
 	}
-	writeCompat(w, "", string(b))
+	writeBody(w, http.StatusOK, compatContentType, body)
 	return nil
+}
+
+// chainViewCache holds the last answers of describe_blockchain and
+// get_blockchain, which hold the whole chain: built once per state of the
+// chain and shared by every request until it changes. A state is the
+// tip's hash, the mempool's version and the source chain id; the cache
+// holds one state (the view's JSON and the two answers made from it), so
+// its memory is bounded by a few copies of the chain's JSON. Requests
+// that find it stale wait for the one that rebuilds it.
+type chainViewCache struct {
+	mu       sync.Mutex
+	key      chainViewKey
+	view     []byte // the compatChain's JSON; nil = none yet
+	describe []byte // describe_blockchain's whole answer, made from view on first use
+	get      []byte // get_blockchain's
+}
+
+type chainViewKey struct {
+	tip    chain.Hash
+	pool   uint64
+	source string
+}
+
+// body returns get_blockchain's answer (asString) or describe_blockchain's
+// for the chain's current state. The key is read before the view is
+// built, so a view is never older than its key: a change during the build
+// only makes the next request rebuild.
+func (c *chainViewCache) body(a *api, asString bool) ([]byte, error) {
+	key := chainViewKey{tip: a.chain.Tip().Hash, pool: a.chain.MempoolVersion(), source: a.node.SourceChainID()}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.view == nil || c.key != key {
+		if a.hooks.encodeChain != nil {
+			a.hooks.encodeChain()
+		}
+		view, err := json.Marshal(a.compatChainView())
+		if err != nil {
+			return nil, err
+		}
+		c.key, c.view, c.describe, c.get = key, view, nil, nil
+	}
+	var err error
+	switch {
+	case asString && c.get == nil:
+		c.get, err = encodeBody(compatOK{Status: "success", Message: "", Result: string(c.view)})
+	case !asString && c.describe == nil:
+		c.describe, err = encodeBody(compatOK{Status: "success", Message: "", Result: json.RawMessage(c.view)})
+	}
+	if err != nil {
+		return nil, err
+	}
+	if asString {
+		return c.get, nil
+	}
+	return c.describe, nil
 }

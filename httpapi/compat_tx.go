@@ -33,7 +33,7 @@ func (a *api) compatAddTx(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	tx, card, err := compatBuildTx(in, a.keys)
+	tx, card, err := a.compatBuildTx(in)
 	if err != nil {
 		return err
 	}
@@ -50,8 +50,10 @@ func (a *api) compatAddTx(w http.ResponseWriter, r *http.Request) error {
 
 // compatBuildTx builds and signs the transaction an add_to_pending_transactions
 // body describes, with the sender's key the client sent (the original's
-// contract; v1 clients sign themselves), parsed by keys.
-func compatBuildTx(in args, keys *keyRing) (tx chain.Tx, card bool, err error) {
+// contract; v1 clients sign themselves), parsed by the key ring. The
+// signature is the costly step, so it comes last: after the key's bounds
+// (keyRing.parse) and after checkBeforeSigning.
+func (a *api) compatBuildTx(in args) (tx chain.Tx, card bool, err error) {
 	if in == nil {
 		return tx, false, newError(http.StatusBadRequest, codeMissingArgument, "a JSON request body is required")
 	}
@@ -82,7 +84,7 @@ func compatBuildTx(in args, keys *keyRing) (tx chain.Tx, card bool, err error) {
 	if card, err = in.boolean("is_credit_card"); err != nil {
 		return tx, false, err
 	}
-	key, keyAddr, err := keys.parse(keyHex)
+	key, keyAddr, err := a.keys.parse(keyHex)
 	if err != nil {
 		return tx, false, err
 	}
@@ -96,6 +98,10 @@ func compatBuildTx(in args, keys *keyRing) (tx chain.Tx, card bool, err error) {
 	if !card {
 		// chain.NewTransfer, with the address the key ring already holds.
 		tx = chain.Tx{Type: chain.TxTransfer, ID: id, From: keyAddr, To: chain.Address(to), Amount: amount, Fee: fee}
+		if err := a.checkBeforeSigning(&tx); err != nil {
+			return tx, false, err
+		}
+		a.signing()
 		return tx, false, tx.Sign(key)
 	}
 	if to != from {
@@ -109,8 +115,52 @@ func compatBuildTx(in args, keys *keyRing) (tx chain.Tx, card bool, err error) {
 	if err != nil {
 		return tx, true, err
 	}
+	unsigned := chain.Tx{Type: chain.TxMint, ID: id, From: keyAddr, To: keyAddr, Amount: amount, Fee: fee}
+	if err := a.checkBeforeSigning(&unsigned); err != nil {
+		return unsigned, true, err
+	}
+	a.signing()
 	tx, err = chain.NewMint(key, c, amount, fee, id)
 	return tx, true, err
+}
+
+// checkBeforeSigning refuses, before the node spends an RSA signature on
+// it, a transaction the chain would refuse for its amounts, its recipient
+// or its sender's funds: the chain's own checks, in the chain's order
+// (chain.AcceptTx makes them all again). Above all, a sender whose
+// spendable balance (confirmed, less pending spends) does not cover
+// amount plus fee (a card purchase: the fee) costs no signature.
+func (a *api) checkBeforeSigning(tx *chain.Tx) error {
+	switch {
+	case tx.Amount <= 0:
+		return fmt.Errorf("tx %s: %w", tx.ID, chain.ErrBadAmount)
+	case tx.Fee < 0:
+		return fmt.Errorf("tx %s: %w", tx.ID, chain.ErrBadFee)
+	case tx.Amount > chain.MaxAmount || tx.Fee > chain.MaxAmount:
+		return fmt.Errorf("tx %s: %w", tx.ID, chain.ErrAmountOverflow)
+	}
+	need := tx.Fee // both within MaxAmount (2^50): no overflow
+	if tx.Type == chain.TxTransfer {
+		if _, err := chain.ParseAddress(tx.To); err != nil {
+			return fmt.Errorf("tx %s: to: %w", tx.ID, err)
+		}
+		if tx.From == tx.To {
+			return fmt.Errorf("tx %s: %w", tx.ID, chain.ErrSelfTransfer)
+		}
+		need += tx.Amount
+	}
+	if need > 0 && a.chain.Spendable(tx.From) < need {
+		return fmt.Errorf("tx %s: %w", tx.ID, chain.ErrInsufficientFund)
+	}
+	return nil
+}
+
+// signing is called before each signature the node makes for a client
+// (a test counts them).
+func (a *api) signing() {
+	if a.hooks.sign != nil {
+		a.hooks.sign()
+	}
 }
 
 // compatCard reads the card fields of a card purchase.

@@ -12,4 +12,12 @@
 // the chain's internals. Handlers parse input, call the
 // node, render output: one table (problem.go) maps chain rule errors to
 // HTTP statuses, and internal errors are never shown to clients.
+//
+// What a hostile client could make the node spend is bounded: bodies
+// (body.go), the keys it signs with and the funds checked before it signs
+// (compat_keys.go, compat_tx.go), key generations at once (keygen.go),
+// event streams at once (sse.go), the whole-chain answers encoded once per
+// change (compat_chain.go); the admin token guards the miner controls and
+// key generation (auth.go), and CORS lets in the node's and its peers'
+// origins by default (cors.go).
 package httpapi

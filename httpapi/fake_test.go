@@ -91,6 +91,7 @@ type memChain interface {
 type fakeAPI struct {
 	*testAPI
 	fake  *fakeNode
+	a     *api
 	chain memChain
 	miner *miner.Miner
 	peers *fakePeers
@@ -119,7 +120,8 @@ func newFakeAPI(t testing.TB, mutate func(*Config)) *fakeAPI {
 	if mutate != nil {
 		mutate(&cfg)
 	}
-	fa.testAPI = &testAPI{t: t, srv: httptest.NewServer(New(cfg))}
+	fa.a = newAPI(cfg)
+	fa.testAPI = &testAPI{t: t, srv: httptest.NewServer(fa.a.mux)}
 	t.Cleanup(fa.srv.Close)
 	return fa
 }

@@ -244,3 +244,43 @@ func withCard(tx chain.Tx) mintRequest {
 
 // testKey returns one of the test binary's 1024-bit keys.
 func testKey(_ testing.TB, i int) *rsa.PrivateKey { return testkit.Key(i) }
+
+// doWith sends a request with a body (as JSON when not empty) and headers.
+func (ta *testAPI) doWith(method, path, body string, header map[string]string) (response, *http.Response) {
+	ta.t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, ta.srv.URL+path, rd)
+	if err != nil {
+		ta.t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	res, err := ta.srv.Client().Do(req)
+	if err != nil {
+		ta.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		ta.t.Fatal(err)
+	}
+	return response{status: res.StatusCode, header: res.Header, body: b}, res
+}
+
+// checkStyle checks an error answer's format: a problem document with
+// code on /api/v1, the original's envelope elsewhere.
+func checkStyle(t *testing.T, path string, res *http.Response, b []byte, status int, code string) {
+	t.Helper()
+	if strings.HasPrefix(path, "/api/v1") {
+		checkProblem(t, res, b, status, code)
+	} else {
+		checkCompatError(t, res, b)
+	}
+}

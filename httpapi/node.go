@@ -70,6 +70,9 @@ type ChainReader interface {
 
 	Pending() []chain.Tx
 	MempoolStats() (count, bytes int)
+	// MempoolVersion changes whenever the mempool does and never repeats
+	// (a key of the whole-chain answers' cache).
+	MempoolVersion() uint64
 
 	CheckedBalance(a chain.Address) (int64, error)
 	Spendable(a chain.Address) int64

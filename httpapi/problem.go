@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/pycotr/pycotr/chain"
 )
@@ -19,6 +21,7 @@ type apiError struct {
 	Title  string // short summary, the same for every error of this code
 	Detail string // this occurrence
 	cause  error
+	header map[string]string // sent with the answer: Retry-After, WWW-Authenticate
 }
 
 func (e *apiError) Error() string { return e.Detail }
@@ -36,6 +39,10 @@ const (
 	codeKeyMismatch      = "key-mismatch"
 	codeBadPause         = "bad-pause"
 	codeBadHashRate      = "bad-hash-rate"
+	codeUnsupportedKey   = "unsupported-key"
+	codeUnauthorized     = "unauthorized"
+	codeTooManyRequests  = "too-many-requests"
+	codeTooManyStreams   = "too-many-streams"
 	codeInternal         = "internal"
 )
 
@@ -53,6 +60,14 @@ func missingArg(name string) *apiError {
 
 func notFound(format string, args ...any) *apiError {
 	return newError(http.StatusNotFound, codeNotFound, format, args...)
+}
+
+// retryLater is a refusal for want of capacity (429 or 503), with the
+// Retry-After header.
+func retryLater(status int, code string, after time.Duration, format string, args ...any) *apiError {
+	e := newError(status, code, format, args...)
+	e.header = map[string]string{"Retry-After": strconv.Itoa(int(max(after.Round(time.Second), time.Second) / time.Second))}
+	return e
 }
 
 // kindStatus is the one table from chain rule kinds to HTTP statuses.
@@ -102,6 +117,9 @@ func (a *api) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	} else {
 		a.log.Debug("request rejected", "method", r.Method, "path", r.URL.Path, "status", ae.Status, "code", ae.Code)
 	}
+	for k, v := range ae.header {
+		w.Header().Set(k, v)
+	}
 	if isV1(r) {
 		writeProblem(w, r, ae)
 		return
@@ -142,13 +160,27 @@ func writeProblem(w http.ResponseWriter, r *http.Request, ae *apiError) {
 
 // writeJSON writes v as JSON with a status and content type.
 func writeJSON(w http.ResponseWriter, status int, contentType string, v any) {
-	b, err := json.Marshal(v)
+	b, err := encodeBody(v)
 	if err != nil { // only our own types are encoded: a programming error
 		slog.Default().Error("encode response", "err", err)
-		b, status = []byte(`{"status":"error","error":"internal error"}`), http.StatusInternalServerError
+		b, status = []byte(`{"status":"error","error":"internal error"}`+"\n"), http.StatusInternalServerError
 	}
+	writeBody(w, status, contentType, b)
+}
+
+// encodeBody encodes v as an answer's body: JSON and a newline.
+func encodeBody(v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}
+
+// writeBody writes an encoded body with a status and content type.
+func writeBody(w http.ResponseWriter, status int, contentType string, body []byte) {
 	w.Header().Set("Content-Type", contentType)
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
-	_, _ = w.Write(append(b, '\n'))
+	_, _ = w.Write(body)
 }

@@ -17,6 +17,12 @@ import (
 func TestProblemMapping(t *testing.T) {
 	fa := newFakeAPI(t, nil)
 	k1 := testKey(t, 1)
+	// Wallet 1 can pay: the compat route checks funds before it signs.
+	mint := signedMint(t, 1, 100)
+	if err := fa.chain.AcceptTx(&mint); err != nil {
+		t.Fatal(err)
+	}
+	fa.mine(t, addr(t, 0))
 	tx, err := chain.NewTransfer(k1, addr(t, 2), 5, 0, "")
 	if err != nil {
 		t.Fatal(err)

@@ -1,13 +1,18 @@
 package httpapi
 
 import (
+	"crypto/rsa"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
+
+	"github.com/pycotr/pycotr/chain"
 )
 
 // Config configures the HTTP API of one node.
@@ -24,21 +29,47 @@ type Config struct {
 	// MaxBodyBytes bounds request bodies (413 above); default 1 MiB.
 	MaxBodyBytes int64
 	// CORSOrigins are the browser origins allowed to call the API
-	// ("*" for any); none = no CORS headers.
+	// ("*" for any); none = the node's own public URL and its peers'
+	// (PeerDirectory.URLs, read at each request), which is what the
+	// dashboard needs to reach the other nodes.
 	CORSOrigins []string
 	// DevKeys enables POST /api/v1/keys, a development-only key
 	// generator (the compatibility create_key route is always on).
 	DevKeys bool
+	// AdminToken, when set, is required as "Authorization: Bearer
+	// <token>" on the miner controls and key generation (401 without);
+	// empty = open, as on the local network.
+	AdminToken string
+	// MaxKeyGen bounds concurrent RSA key generations (create_key,
+	// POST /api/v1/keys; 429 beyond); default runtime.NumCPU().
+	MaxKeyGen int
+	// MaxEventStreams bounds concurrent event streams (503 beyond);
+	// default DefaultMaxEventStreams.
+	MaxEventStreams int
 
 	// Heartbeat is the event stream's keep-alive interval; default 15 s.
 	Heartbeat time.Duration
 	// StreamWriteTimeout bounds each write to an event stream: a client
 	// that reads nothing for this long is disconnected; default 30 s.
 	StreamWriteTimeout time.Duration
+
+	hooks testHooks // tests only
 }
 
-// DefaultMaxBodyBytes is the default bound on request bodies.
-const DefaultMaxBodyBytes = 1 << 20
+// Defaults of the bounds in Config.
+const (
+	DefaultMaxBodyBytes    = 1 << 20
+	DefaultMaxEventStreams = 256
+)
+
+// testHooks let a test count and steer the costly steps; all nil in
+// production.
+type testHooks struct {
+	parseKey    func()                          // before each private key parse (compat route)
+	sign        func()                          // before each RSA signature the node makes for a client
+	encodeChain func()                          // at each encode of the whole-chain view
+	generateKey func() (*rsa.PrivateKey, error) // instead of chain.GenerateKey
+}
 
 func (c Config) withDefaults() Config {
 	if c.Logger == nil {
@@ -52,6 +83,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.StreamWriteTimeout <= 0 {
 		c.StreamWriteTimeout = 30 * time.Second
+	}
+	if c.MaxKeyGen <= 0 {
+		c.MaxKeyGen = runtime.NumCPU()
+	}
+	if c.MaxEventStreams <= 0 {
+		c.MaxEventStreams = DefaultMaxEventStreams
 	}
 	return c
 }
@@ -67,19 +104,30 @@ type api struct {
 	metrics http.Handler
 	mux     *chi.Mux
 	keys    *keyRing // the compatibility route's parsed private keys
+	hooks   testHooks
+
+	keygen     chan struct{}  // a slot per key generation under way (MaxKeyGen)
+	streams    atomic.Int64   // event streams open (MaxEventStreams)
+	chainViews chainViewCache // describe_blockchain's and get_blockchain's answers
 }
 
 // New returns the HTTP handler of a node: compatibility routes, /api/v1,
 // the event stream, /metrics, /healthz, /readyz and the dashboard at /.
 func New(cfg Config) http.Handler { return newRouter(cfg) }
 
-func newRouter(cfg Config) *chi.Mux {
+func newRouter(cfg Config) *chi.Mux { return newAPI(cfg).mux }
+
+// newAPI builds the API and its router (a.mux).
+func newAPI(cfg Config) *api {
 	if cfg.Node == nil || cfg.Chain == nil || cfg.Miner == nil || cfg.Peers == nil {
 		panic("httpapi: Config.Node, Chain, Miner and Peers are required")
 	}
 	cfg = cfg.withDefaults()
 	a := &api{cfg: cfg, node: cfg.Node, chain: cfg.Chain, miner: cfg.Miner, peers: cfg.Peers, log: cfg.Logger,
-		keys: newKeyRing(compatKeyMax, compatKeyIdle)}
+		keys: newKeyRing(compatKeyMax, compatKeyIdle), hooks: cfg.hooks, keygen: make(chan struct{}, cfg.MaxKeyGen)}
+	if h := cfg.hooks.parseKey; h != nil {
+		a.keys.parseKey = func(s string) (*rsa.PrivateKey, error) { h(); return chain.ParsePrivateKey(s) }
+	}
 	a.metrics = newMetricsHandler(a)
 
 	r := chi.NewRouter()
@@ -96,7 +144,7 @@ func newRouter(cfg Config) *chi.Mux {
 	web := WebHandler() // the dashboard (web.go)
 	r.Method(http.MethodGet, "/", web)
 	r.Method(http.MethodGet, "/assets/*", web)
-	return r
+	return a
 }
 
 // headAsGet routes HEAD as GET on every route, as Flask does: net/http

@@ -13,6 +13,10 @@ import (
 // node drops it.
 const subscriberBuffer = 64
 
+// streamRetry is the Retry-After of a stream refused for the bound (the
+// same as the stream's own reconnection delay, retry: 3000).
+const streamRetry = 3 * time.Second
+
 // events is GET /api/v1/events: the node's events as server-sent events,
 // one per event, named by kind (tx, block, reorg, peer-up, peer-down),
 // with the event's JSON as data and a comment as heartbeat.
@@ -23,9 +27,22 @@ const subscriberBuffer = 64
 // that stops reading is disconnected, and the server's read and write
 // timeouts, meant for ordinary requests, are lifted for the stream.
 //
+// At most Config.MaxEventStreams streams are open at once; one more is
+// refused with 503 and Retry-After (each stream holds a connection, a
+// goroutine and a feed subscription).
+//
 // A HEAD request gets the stream's status and headers and ends at once: it
-// neither subscribes nor holds the connection.
+// neither subscribes, nor counts, nor holds the connection.
 func (a *api) events(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodHead {
+		if n := a.streams.Add(1); n > int64(a.cfg.MaxEventStreams) {
+			a.streams.Add(-1)
+			a.writeError(w, r, retryLater(http.StatusServiceUnavailable, codeTooManyStreams, streamRetry,
+				"this node serves at most %d event streams at once: retry later", a.cfg.MaxEventStreams))
+			return
+		}
+		defer a.streams.Add(-1)
+	}
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache")

@@ -32,12 +32,13 @@ func (a *api) v1Routes(r chi.Router) {
 	r.Post("/txs", a.handle(a.v1SubmitTx))
 	r.Get("/mempool", a.handle(a.v1Mempool))
 	r.Get("/balances/{address}", a.handle(a.v1Balance))
-	r.Post("/keys", a.handle(a.v1Keys))
+	admin := r.With(a.requireAdmin) // Config.AdminToken, when set
+	admin.Post("/keys", a.handle(a.v1Keys))
 	r.Get("/miner", a.handle(a.v1Miner))
-	r.Post("/miner/start", a.handle(a.v1MinerStart))
-	r.Post("/miner/stop", a.handle(a.v1MinerStop))
-	r.Put("/miner/pause", a.handle(a.v1MinerPause))
-	r.Put("/miner/hashrate", a.handle(a.v1MinerHashRate))
+	admin.Post("/miner/start", a.handle(a.v1MinerStart))
+	admin.Post("/miner/stop", a.handle(a.v1MinerStop))
+	admin.Put("/miner/pause", a.handle(a.v1MinerPause))
+	admin.Put("/miner/hashrate", a.handle(a.v1MinerHashRate))
 	r.Get("/events", a.events)
 }
 
@@ -241,7 +242,7 @@ func (a *api) v1Keys(w http.ResponseWriter, r *http.Request) error {
 	if !a.cfg.DevKeys {
 		return notFound("the development key generator is disabled on this node")
 	}
-	k, err := chain.GenerateKey()
+	k, err := a.generateKey()
 	if err != nil {
 		return err
 	}

@@ -82,14 +82,16 @@ func TestEveryDocumentedVariableIsRead(t *testing.T) {
 
 func TestBadConfigNamesTheVariable(t *testing.T) {
 	cases := map[string]string{
-		"PYCOTR_MINER_PAUSE": "abc",
-		"PYCOTR_MINER_MODE":  "fast",
-		"PYCOTR_HTTP_ADDR":   "nowhere",
-		"PYCOTR_PUBLIC_URL":  "ftp://x",
-		"PYCOTR_LOG_LEVEL":   "loud",
-		"PYCOTR_LOG_FORMAT":  "xml",
-		"PYCOTR_MINER_KEY":   "zz",
-		"PYCOTR_NATS_URL":    "::",
+		"PYCOTR_MINER_PAUSE":       "abc",
+		"PYCOTR_MINER_MODE":        "fast",
+		"PYCOTR_HTTP_ADDR":         "nowhere",
+		"PYCOTR_PUBLIC_URL":        "ftp://x",
+		"PYCOTR_LOG_LEVEL":         "loud",
+		"PYCOTR_LOG_FORMAT":        "xml",
+		"PYCOTR_MINER_KEY":         "zz",
+		"PYCOTR_NATS_URL":          "::",
+		"PYCOTR_MAX_EVENT_STREAMS": "0",
+		"PYCOTR_ADMIN_TOKEN":       "secret with spaces",
 	}
 	for name, value := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -104,6 +106,9 @@ func TestBadConfigNamesTheVariable(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), name) {
 				t.Fatalf("error %q does not name %s", err, name)
+			}
+			if name == "PYCOTR_ADMIN_TOKEN" && strings.Contains(err.Error(), value) {
+				t.Fatalf("error %q shows the token", err)
 			}
 		})
 	}

@@ -75,7 +75,9 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	defer node.Close()
-	hs.SetHandler(httpapi.New(httpapi.Config{Node: node, Chain: node.Chain(), Miner: node.Miner(), Peers: node.Peers(), Logger: log, MaxBodyBytes: cfg.MaxBodyBytes, CORSOrigins: cfg.CORSOrigins, DevKeys: true}))
+	hs.SetHandler(httpapi.New(httpapi.Config{Node: node, Chain: node.Chain(), Miner: node.Miner(), Peers: node.Peers(), Logger: log,
+		MaxBodyBytes: cfg.MaxBodyBytes, CORSOrigins: cfg.CORSOrigins, DevKeys: true,
+		AdminToken: cfg.AdminToken, MaxEventStreams: cfg.MaxEventStreams}))
 	err = hs.Run(ctx)
 	log.Info("shutting down")
 	return err
@@ -189,10 +191,12 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer cl.Close()
 	g, gctx := errgroup.WithContext(ctx)
+	// No CORSOrigins: each node lets in its own URL and its peers' (the
+	// dashboard of one calls the others); no admin token on a local network.
 	for i, n := range cl.Nodes {
 		hs := httpapi.NewServer(httpapi.ServerConfig{
 			Addr:    fmt.Sprintf("%s:%d", uc.host, uc.basePort+i),
-			Handler: httpapi.New(httpapi.Config{Node: n, Chain: n.Chain(), Miner: n.Miner(), Peers: n.Peers(), Logger: log, MaxBodyBytes: 1 << 20, CORSOrigins: []string{"*"}, DevKeys: true}),
+			Handler: httpapi.New(httpapi.Config{Node: n, Chain: n.Chain(), Miner: n.Miner(), Peers: n.Peers(), Logger: log, MaxBodyBytes: 1 << 20, DevKeys: true}),
 			Logger:  log, ShutdownTimeout: shutdownTimeout,
 		})
 		if err := hs.Listen(); err != nil {

@@ -54,8 +54,11 @@ type Node struct {
 	DataDir        string   `split_words:"true" desc:"data directory; empty = in memory, as the original"`
 	LogLevel       string   `split_words:"true" default:"info" desc:"debug, info, warn or error"`
 	LogFormat      string   `split_words:"true" default:"text" desc:"text or json"`
-	CORSOrigins    []string `split_words:"true" default:"*" desc:"origins allowed to call the HTTP API, comma-separated"`
+	CORSOrigins    []string `split_words:"true" desc:"origins allowed to call the HTTP API, comma-separated (* = any); empty = this node's public URL and its peers'"`
 	MaxBodyBytes   int64    `split_words:"true" default:"1048576" desc:"largest accepted HTTP request body"`
+	// AdminToken has no flag: a flag's value shows in the process list.
+	AdminToken      string `split_words:"true" desc:"bearer token the miner controls and key generation require; empty = open"`
+	MaxEventStreams int    `split_words:"true" default:"256" desc:"most event streams (/api/v1/events) served at once"`
 }
 
 // NATSClient is what a node, or `pycotr status`, presents to an external
@@ -177,6 +180,7 @@ func LoadNode(args []string) (Node, error) {
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: text or json (PYCOTR_LOG_FORMAT)")
 	fs.Var((*list)(&c.CORSOrigins), "cors-origins", "allowed CORS origins (PYCOTR_CORS_ORIGINS)")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", c.MaxBodyBytes, "largest request body (PYCOTR_MAX_BODY_BYTES)")
+	fs.IntVar(&c.MaxEventStreams, "max-event-streams", c.MaxEventStreams, "most event streams at once (PYCOTR_MAX_EVENT_STREAMS)")
 	fs.SetOutput(os.Stderr)
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -270,6 +274,13 @@ func (c *Node) validate() error {
 	}
 	if c.MaxBodyBytes < 1024 {
 		return fmt.Errorf("bad PYCOTR_MAX_BODY_BYTES=%d: want at least 1024", c.MaxBodyBytes)
+	}
+	if c.MaxEventStreams < 1 {
+		return fmt.Errorf("bad PYCOTR_MAX_EVENT_STREAMS=%d: want at least 1", c.MaxEventStreams)
+	}
+	if strings.IndexFunc(c.AdminToken, func(r rune) bool { return r <= ' ' || r >= 0x7f }) >= 0 {
+		// never echo the token itself
+		return fmt.Errorf("bad PYCOTR_ADMIN_TOKEN: want printable ASCII without spaces (it travels as \"Authorization: Bearer <token>\")")
 	}
 	return nil
 }
