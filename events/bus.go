@@ -86,6 +86,9 @@ func Connect(cfg BusConfig) (*Bus, error) {
 	var closeOnce sync.Once
 	opts := []nats.Option{
 		nats.Name(cfg.Name),
+		// A TLS handshake (and a first connection) across a slow link or to
+		// a busy server needs more than nats.go's 2 s.
+		nats.Timeout(5*time.Second),
 		nats.NoEcho(),
 		nats.MaxReconnects(-1),
 		// Servers are listed first preferred (BusConfig.Servers); nats.go

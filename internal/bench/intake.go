@@ -65,7 +65,7 @@ func (b *runner) intake(ctx context.Context) error {
 		b.fig("intake", "latency_p99_"+v.name, ms(r.p99), "ms", "")
 		if v.name == "node1" {
 			b.fig("intake", "vs_original", r.rate/originalIntake, "×", "original 23.8 tx/s (p50 305 ms, p99 938 ms)")
-			b.goal("intake", "ratio_to_verify_limit", r.rate/limit, "", 0.5, false, fmt.Sprintf(
+			b.goal("intake", "ratio_to_verify_limit", r.rate/limit, "×", 0.5, false, fmt.Sprintf(
 				"tx_per_s_node1 ÷ (%.0f RSA-2048 verifications/s on all cores ÷ %d nodes, one verification each)", verifies, len(net.urls)))
 		}
 	}

@@ -87,7 +87,7 @@ func (b *runner) sync(ctx context.Context) error {
 	b.goal("sync", "blocks_per_s", float64(target)/el.Seconds(), "blocks/s", 2000, false, note)
 	txRate := float64(target) * float64(b.sz.syncTxs) / el.Seconds()
 	b.fig("sync", "tx_per_s", txRate, "tx/s", "")
-	b.fig("sync", "ratio_to_verify_limit", txRate/verifies, "", fmt.Sprintf(
+	b.fig("sync", "ratio_to_verify_limit", txRate/verifies, "×", fmt.Sprintf(
 		"tx_per_s ÷ %.0f RSA-1024 verifications/s on all cores (each synced transaction is verified once)", verifies))
 	b.fig("sync", "bytes", float64(st.SyncBytes), "B", fmt.Sprintf("Stats.SyncBytes, %d pages", st.SyncPages))
 	b.fig("sync", "bytes_per_block", float64(st.SyncBytes)/float64(target), "B/block",
