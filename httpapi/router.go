@@ -18,6 +18,10 @@ type Config struct {
 	Chain ChainReader
 	Miner MinerControls
 	Peers PeerDirectory
+	// The fork lab (lab.go), optional: nil = taken from Node when it has
+	// the methods; without them the lab's routes answer 404.
+	Isolation Isolation
+	Tap       MessageTap
 
 	Logger *slog.Logger // nil = discard
 
@@ -66,7 +70,9 @@ type api struct {
 	log     *slog.Logger
 	metrics http.Handler
 	mux     *chi.Mux
-	keys    *keyRing // the compatibility route's parsed private keys
+	keys    *keyRing   // the compatibility route's parsed private keys
+	iso     Isolation  // nil: no fork lab
+	tap     MessageTap // nil: no message tap
 }
 
 // New returns the HTTP handler of a node: compatibility routes, /api/v1,
@@ -81,6 +87,7 @@ func newRouter(cfg Config) *chi.Mux {
 	a := &api{cfg: cfg, node: cfg.Node, chain: cfg.Chain, miner: cfg.Miner, peers: cfg.Peers, log: cfg.Logger,
 		keys: newKeyRing(compatKeyMax, compatKeyIdle)}
 	a.metrics = newMetricsHandler(a)
+	a.initLab()
 
 	r := chi.NewRouter()
 	a.mux = r

@@ -22,3 +22,7 @@ func (n *Node) SubjectPrefix() string {
 	}
 	return n.cfg.Prefix
 }
+
+// SubjectMatches reports whether subject matches a NATS subject filter
+// ("*" one token, a final ">" the rest; "" everything).
+func SubjectMatches(filter, subject string) bool { return events.SubjectMatches(filter, subject) }
