@@ -51,6 +51,8 @@ type BusConfig struct {
 	// OnDrop, if set, is called for each inbound message dropped before it
 	// reached a handler, with the subject and one of the Drop reasons.
 	OnDrop func(subject, reason string)
+	// Tap, if set, records every message sent and received (tap.go).
+	Tap *Tap
 }
 
 // Bus is one node's NATS connection and everything it does with it.
@@ -68,6 +70,7 @@ type Bus struct {
 	handlers sync.RWMutex
 	closed   chan struct{} // closed when the connection is closed
 	closing  atomic.Bool
+	isolated atomic.Bool // cut off the network (isolation.go)
 }
 
 // drainTimeout bounds how long Close lets in-flight handlers finish.
@@ -194,6 +197,10 @@ func (b *Bus) publish(subject string, v any) error {
 	if err != nil {
 		return err
 	}
+	b.tapOut(subject, len(data), v)
+	if b.Isolated() {
+		return nil // cut off: dropped, as if sent to nobody
+	}
 	if err := b.nc.PublishMsg(&nats.Msg{Subject: subject, Data: data, Header: b.header()}); err != nil {
 		return fmt.Errorf("publish %s: %w", subject, err)
 	}
@@ -272,6 +279,10 @@ func subscribe[T any](b *Bus, subject string, limit int, handle func(from string
 			return // the bus is closing: Close waits for handlers that began
 		}
 		defer b.handlers.RUnlock()
+		if b.Isolated() {
+			b.tapIn(m, nil)
+			return // cut off: ignored, not counted
+		}
 		defer func() {
 			if r := recover(); r != nil {
 				b.log.Error("handler panic", "subject", subject, "panic", r)
@@ -297,6 +308,7 @@ func subscribe[T any](b *Bus, subject string, limit int, handle func(from string
 			b.drop(subject, reason)
 			return
 		}
+		b.tapIn(m, &v)
 		handle(from, &v)
 	})
 	if err != nil {
@@ -361,11 +373,20 @@ func (b *Bus) Serve(r Responder, metadata map[string]string) error {
 		return fmt.Errorf("micro service: %w", err)
 	}
 	reply := func(req micro.Request, v any) {
-		if err := req.RespondJSON(v, micro.WithHeaders(micro.Headers(b.header()))); err != nil {
+		data, err := Encode(v)
+		if err == nil {
+			b.tap(TapOut, req.Reply(), len(data), b.cfg.NodeID, v)
+			err = req.Respond(data, micro.WithHeaders(micro.Headers(b.header())))
+		}
+		if err != nil {
 			b.log.Warn("micro respond", "subject", req.Subject(), "err", err)
 		}
 	}
 	versionOK := func(req micro.Request) bool {
+		if b.Isolated() {
+			b.tapRequest(req, nil)
+			return false // cut off: no answer
+		}
 		v := nats.Header(req.Headers()).Get(HeaderVersion)
 		if v != "" && v != ProtocolVersion {
 			b.drop(req.Subject(), DropVersion)
@@ -376,7 +397,13 @@ func (b *Bus) Serve(r Responder, metadata map[string]string) error {
 	}
 	state := micro.HandlerFunc(func(req micro.Request) {
 		if versionOK(req) {
-			reply(req, r.State())
+			var ask any = &struct{}{}
+			if req.Subject() == b.cfg.Subjects.Consensus() {
+				ask = consensusAsk{}
+			}
+			b.tapRequest(req, ask)
+			s := r.State()
+			reply(req, &s)
 		}
 	})
 	blocks := micro.HandlerFunc(func(req micro.Request) {
@@ -394,7 +421,9 @@ func (b *Bus) Serve(r Responder, metadata map[string]string) error {
 			_ = req.Error("400", "locator or limits out of range", nil)
 			return
 		}
-		reply(req, r.BlocksAfter(q))
+		b.tapRequest(req, &q)
+		page := r.BlocksAfter(q)
+		reply(req, &page)
 	})
 	grp := svc.AddGroup(b.cfg.Subjects.NodeGroup(b.cfg.NodeID))
 	if err := grp.AddEndpoint("blocks", blocks); err != nil {
@@ -418,6 +447,9 @@ func (b *Bus) Serve(r Responder, metadata map[string]string) error {
 // (scatter-gather on <prefix>.consensus): it collects replies until none
 // arrives for stall, or ctx ends.
 func (b *Bus) GatherStates(ctx context.Context, stall time.Duration) ([]NodeState, error) {
+	if b.Isolated() {
+		return nil, fmt.Errorf("gather: %w", ErrIsolated)
+	}
 	inbox := b.nc.NewRespInbox()
 	sub, err := b.nc.SubscribeSync(inbox)
 	if err != nil {
@@ -427,6 +459,7 @@ func (b *Bus) GatherStates(ctx context.Context, stall time.Duration) ([]NodeStat
 	if err := b.nc.PublishMsg(&nats.Msg{Subject: b.cfg.Subjects.Consensus(), Reply: inbox, Header: b.header(), Data: []byte("{}")}); err != nil {
 		return nil, fmt.Errorf("gather: %w", err)
 	}
+	b.tapOut(b.cfg.Subjects.Consensus(), 2, consensusAsk{})
 	var out []NodeState
 	for {
 		wait := stall
@@ -451,6 +484,7 @@ func (b *Bus) GatherStates(ctx context.Context, stall time.Duration) ([]NodeStat
 			b.drop(m.Subject, DropDecode)
 			continue
 		}
+		b.tapIn(m, &s)
 		out = append(out, s)
 	}
 }
@@ -459,10 +493,14 @@ func (b *Bus) GatherStates(ctx context.Context, stall time.Duration) ([]NodeStat
 // micro service error (returned as a wrapped *RemoteError) and the size
 // limit.
 func (b *Bus) request(ctx context.Context, subject string, v any, limit int, out any) (int, error) {
+	if b.Isolated() {
+		return 0, fmt.Errorf("request %s: %w", subject, ErrIsolated)
+	}
 	data, err := Encode(v)
 	if err != nil {
 		return 0, err
 	}
+	b.tapOut(subject, len(data), v)
 	m, err := b.nc.RequestMsgWithContext(ctx, &nats.Msg{Subject: subject, Data: data, Header: b.header()})
 	if err != nil {
 		return 0, fmt.Errorf("request %s: %w", subject, err)
@@ -477,6 +515,7 @@ func (b *Bus) request(ctx context.Context, subject string, v any, limit int, out
 		b.drop(subject, DropDecode)
 		return len(m.Data), fmt.Errorf("request %s: %w", subject, err)
 	}
+	b.tapIn(m, out)
 	return len(m.Data), nil
 }
 

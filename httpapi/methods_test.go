@@ -95,7 +95,7 @@ func TestHeadOnEveryGetRoute(t *testing.T) {
 			if len(body) != 0 {
 				t.Fatalf("HEAD %s sent a body of %d bytes", path, len(body))
 			}
-			if r.route == "/api/v1/events" {
+			if r.route == "/api/v1/events" || r.route == "/api/v1/tap" {
 				if head.StatusCode != http.StatusOK || head.Header.Get("Content-Type") != "text/event-stream" {
 					t.Fatalf("HEAD %s = %d %q", path, head.StatusCode, head.Header.Get("Content-Type"))
 				}

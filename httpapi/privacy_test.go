@@ -78,6 +78,8 @@ func TestNoPrivateKeyLeaks(t *testing.T) {
 		{"GET", "/balances/" + a1, nil, 200}, {"POST", "/keys", nil, 201}, {"GET", "/miner", nil, 200},
 		{"POST", "/miner/start", nil, 200}, {"POST", "/miner/stop", nil, 200}, {"PUT", "/miner/pause", map[string]any{"pause": 1}, 200},
 		{"PUT", "/miner/hashrate", map[string]any{"hash_rate": 0}, 200},
+		{"PUT", "/node/isolation", map[string]any{"seconds": 5}, 200}, {"GET", "/node/isolation", nil, 200},
+		{"DELETE", "/node/isolation", nil, 200},
 	} {
 		ta.v1(c.method, c.path, c.body, c.status, nil)
 	}
@@ -89,6 +91,7 @@ func TestNoPrivateKeyLeaks(t *testing.T) {
 	ta.do("GET", "/assets/js/api.js", "", "")
 	ta.do("HEAD", "/assets/js/api.js", "", "")
 	ta.recordStream(t, "GET /api/v1/events")
+	ta.recordTap(t) // lab_test.go
 
 	// Every route was called.
 	err = chi.Walk(newRouter(nodeConfig(n)), func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {

@@ -23,6 +23,10 @@ type Config struct {
 	Chain ChainReader
 	Miner MinerControls
 	Peers PeerDirectory
+	// The fork lab (lab.go), optional: nil = taken from Node when it has
+	// the methods; without them the lab's routes answer 404.
+	Isolation Isolation
+	Tap       MessageTap
 
 	Logger *slog.Logger // nil = discard
 
@@ -105,6 +109,8 @@ type api struct {
 	mux     *chi.Mux
 	keys    *keyRing // the compatibility route's parsed private keys
 	hooks   testHooks
+	iso     Isolation  // nil: no fork lab
+	tap     MessageTap // nil: no message tap
 
 	keygen     chan struct{}  // a slot per key generation under way (MaxKeyGen)
 	streams    atomic.Int64   // event streams open (MaxEventStreams)
@@ -129,6 +135,7 @@ func newAPI(cfg Config) *api {
 		a.keys.parseKey = func(s string) (*rsa.PrivateKey, error) { h(); return chain.ParsePrivateKey(s) }
 	}
 	a.metrics = newMetricsHandler(a)
+	a.initLab()
 
 	r := chi.NewRouter()
 	a.mux = r

@@ -34,23 +34,11 @@ const streamRetry = 3 * time.Second
 // A HEAD request gets the stream's status and headers and ends at once: it
 // neither subscribes, nor counts, nor holds the connection.
 func (a *api) events(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodHead {
-		if n := a.streams.Add(1); n > int64(a.cfg.MaxEventStreams) {
-			a.streams.Add(-1)
-			a.writeError(w, r, retryLater(http.StatusServiceUnavailable, codeTooManyStreams, streamRetry,
-				"this node serves at most %d event streams at once: retry later", a.cfg.MaxEventStreams))
-			return
-		}
-		defer a.streams.Add(-1)
-	}
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-cache")
-	h.Set("X-Accel-Buffering", "no")
-	if r.Method == http.MethodHead {
-		w.WriteHeader(http.StatusOK)
+	release, ok := a.openStream(w, r)
+	if !ok {
 		return
 	}
+	defer release()
 	rc := http.NewResponseController(w)
 	_ = rc.SetReadDeadline(time.Time{}) // the body is read; do not cut the stream at ReadTimeout
 	ch, unsubscribe := a.node.Subscribe(subscriberBuffer)
@@ -115,4 +103,30 @@ func withStreamStop(ctx context.Context, stop <-chan struct{}) context.Context {
 func streamStop(ctx context.Context) <-chan struct{} {
 	stop, _ := ctx.Value(streamStopKey{}).(<-chan struct{})
 	return stop
+}
+
+// openStream begins a server-sent event stream (/events, /tap): it counts
+// the stream against Config.MaxEventStreams, answering 503 with
+// Retry-After beyond it, and sets the stream's headers. A HEAD request is
+// answered at once, without counting. ok is false when the request is
+// answered and the handler must return; otherwise release ends the count.
+func (a *api) openStream(w http.ResponseWriter, r *http.Request) (release func(), ok bool) {
+	h := w.Header()
+	if r.Method == http.MethodHead {
+		h.Set("Content-Type", "text/event-stream")
+		h.Set("Cache-Control", "no-cache")
+		h.Set("X-Accel-Buffering", "no")
+		w.WriteHeader(http.StatusOK)
+		return nil, false
+	}
+	if n := a.streams.Add(1); n > int64(a.cfg.MaxEventStreams) {
+		a.streams.Add(-1)
+		a.writeError(w, r, retryLater(http.StatusServiceUnavailable, codeTooManyStreams, streamRetry,
+			"this node serves at most %d event streams at once: retry later", a.cfg.MaxEventStreams))
+		return nil, false
+	}
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no")
+	return func() { a.streams.Add(-1) }, true
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -40,6 +41,7 @@ func (a *api) v1Routes(r chi.Router) {
 	admin.Put("/miner/pause", a.handle(a.v1MinerPause))
 	admin.Put("/miner/hashrate", a.handle(a.v1MinerHashRate))
 	r.Get("/events", a.events)
+	a.labRoutes(r) // lab.go
 }
 
 func writeV1(w http.ResponseWriter, status int, v any) { writeJSON(w, status, v1ContentType, v) }
@@ -57,6 +59,7 @@ type nodeView struct {
 	Genesis       chain.Hash   `json:"genesis"`
 	Params        chain.Params `json:"params"`
 	HashRate      float64      `json:"hash_rate"`
+	IsolatedUntil *time.Time   `json:"isolated_until"` // cut off the network until then (lab.go); null when connected
 }
 
 func (a *api) v1Node(w http.ResponseWriter, r *http.Request) error {
@@ -64,7 +67,7 @@ func (a *api) v1Node(w http.ResponseWriter, r *http.Request) error {
 	writeV1(w, http.StatusOK, nodeView{
 		stateView: toStateView(a.node.State()), SourceChainID: a.node.SourceChainID(),
 		MinerAddress: string(a.miner.Address()), Genesis: c.GenesisHash(), Params: c.Params(),
-		HashRate: a.miner.HashRate(),
+		HashRate: a.miner.HashRate(), IsolatedUntil: a.isolatedUntil(),
 	})
 	return nil
 }

@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"time"
+
 	"github.com/pycotr/pycotr/chain"
 	"github.com/pycotr/pycotr/services"
 )
@@ -65,7 +67,24 @@ type eventView struct {
 	Added    []string `json:"added,omitempty"`
 	Returned []string `json:"returned,omitempty"`
 
+	ForkHeight       uint64            `json:"fork_height,omitempty"`
+	DroppedMined     int               `json:"dropped_mined,omitempty"`
+	ReturnedCount    int               `json:"returned_count,omitempty"`
+	Conflicting      []conflictingView `json:"conflicting,omitempty"`
+	ConflictingCount int               `json:"conflicting_count,omitempty"`
+	Until            *time.Time        `json:"until,omitempty"` // isolated: when the node rejoins
+
 	Peer *stateView `json:"peer,omitempty"`
+}
+
+// conflictingView is a transaction a reorg dropped as invalid on the
+// winning branch; with names a transaction of the same sender there.
+type conflictingView struct {
+	ID     string        `json:"id"`
+	From   chain.Address `json:"from"`
+	To     chain.Address `json:"to"`
+	Amount int64         `json:"amount"`
+	With   string        `json:"with,omitempty"`
 }
 
 func toEventView(e services.Event) eventView {
@@ -73,6 +92,15 @@ func toEventView(e services.Event) eventView {
 		Kind: string(e.Kind), Tx: e.Tx,
 		Hash: e.Hash, Height: e.Height, Miner: e.Miner, Source: e.Source, Status: e.Status, Txs: e.Txs,
 		Depth: e.Depth, Dropped: e.Dropped, Added: e.Added, Returned: e.Returned,
+		ForkHeight: e.ForkHeight, DroppedMined: e.DroppedMined, ReturnedCount: e.ReturnedCount,
+		ConflictingCount: e.ConflictingCount,
+	}
+	for _, c := range e.Conflicting {
+		v.Conflicting = append(v.Conflicting, conflictingView{ID: c.ID, From: c.From, To: c.To, Amount: c.Amount, With: c.With})
+	}
+	if !e.Until.IsZero() {
+		u := e.Until.UTC()
+		v.Until = &u
 	}
 	if e.Peer != nil {
 		p := toStateView(*e.Peer)

@@ -85,16 +85,7 @@ func (n *Node) afterProcess(source string, out chain.Outcome, err error) {
 	if len(out.Disconnected) > 0 {
 		n.stats.reorgs.Add(1)
 		n.stats.reorgDepthTotal.Add(uint64(len(out.Disconnected)))
-		e := Event{Kind: EventReorg, Depth: len(out.Disconnected), Source: source}
-		for _, b := range out.Disconnected {
-			e.Dropped = append(e.Dropped, b.Hash().String())
-		}
-		for _, b := range out.Connected {
-			e.Added = append(e.Added, b.Hash().String())
-		}
-		for _, tx := range out.Returned {
-			e.Returned = append(e.Returned, tx.ID)
-		}
+		e := n.reorgEvent(source, out) // reorg.go
 		n.emit(e)
 		// Transactions of dropped blocks are back in our mempool: relay
 		// them, so peers that never saw them (the other side of a healed
@@ -106,7 +97,8 @@ func (n *Node) afterProcess(source string, out chain.Outcome, err error) {
 				}
 			}
 		}
-		n.log.Info("reorganized", "depth", e.Depth, "added", len(e.Added), "returned", len(e.Returned), "tip", out.Tip.Hash.Short())
+		n.log.Info("reorganized", "depth", e.Depth, "added", len(e.Added), "returned", e.ReturnedCount,
+			"conflicting", e.ConflictingCount, "tip", out.Tip.Hash.Short())
 	}
 	status := "extended"
 	if len(out.Disconnected) > 0 {

@@ -2,6 +2,7 @@ package services
 
 import (
 	"sync"
+	"time"
 
 	"github.com/pycotr/pycotr/chain"
 	"github.com/pycotr/pycotr/events"
@@ -35,7 +36,16 @@ type Event struct {
 	Depth    int      `json:"depth,omitempty"`
 	Dropped  []string `json:"dropped,omitempty"`
 	Added    []string `json:"added,omitempty"`
-	Returned []string `json:"returned,omitempty"` // tx ids given back to the mempool
+	Returned []string `json:"returned,omitempty"` // tx ids given back to the mempool (at most maxEventTxs)
+
+	// A reorg's story, for the fork lab's narration (reorg.go).
+	ForkHeight       uint64          `json:"fork_height,omitempty"`   // the last block both branches share
+	DroppedMined     int             `json:"dropped_mined,omitempty"` // dropped blocks this node had mined
+	ReturnedCount    int             `json:"returned_count,omitempty"`
+	Conflicting      []ConflictingTx `json:"conflicting,omitempty"` // at most maxEventTxs
+	ConflictingCount int             `json:"conflicting_count,omitempty"`
+
+	Until time.Time `json:"until,omitzero"` // isolated: when the node rejoins
 
 	Peer *events.NodeState `json:"peer,omitempty"`
 }

@@ -63,6 +63,9 @@ type Node struct {
 	stats   counters
 	persist *persister // nil without a data directory
 
+	isolation isolation   // the fork lab's cut (isolation.go)
+	tap       *events.Tap // the messages the bus sends and receives (tap.go)
+
 	source  atomic.Value // string: id of the node whose chain we adopted last
 	synced  atomic.Bool
 	natsUp  atomic.Bool
@@ -123,6 +126,7 @@ func New(cfg Config) (*Node, error) {
 		chain:   c,
 		peers:   newPeers(cfg.PublicURL, 3*cfg.PresenceInterval),
 		consReq: make(chan struct{}, 1),
+		tap:     events.NewTap(events.DefaultTapSize),
 	}
 	if cfg.DataDir != "" {
 		if err := n.openStore(cfg.DataDir); err != nil {
@@ -169,6 +173,7 @@ func (n *Node) Start(ctx context.Context) error {
 			}
 		},
 		OnDrop: func(_, reason string) { n.stats.natsDrop(reason) },
+		Tap:    n.tap,
 	})
 	if err != nil {
 		return err
@@ -208,6 +213,7 @@ func (n *Node) Close() error {
 	if n.cancel != nil {
 		n.cancel()
 	}
+	n.stopIsolation()
 	var errs []error
 	if n.bus != nil {
 		if err := n.bus.Close(); err != nil {
@@ -221,6 +227,7 @@ func (n *Node) Close() error {
 		}
 	}
 	n.feed.closeAll()
+	n.tap.Close()
 	n.log.Info("node stopped")
 	return errors.Join(errs...)
 }

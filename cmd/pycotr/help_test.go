@@ -21,6 +21,9 @@ func TestEveryCommandHelpExitsZero(t *testing.T) {
 	for _, s := range cli.WalletCommands() {
 		lines = append(lines, []string{"wallet", s})
 	}
+	for _, s := range cli.LabCommands() {
+		lines = append(lines, []string{"lab", s})
+	}
 	if len(lines) < 20 {
 		t.Fatalf("only %d commands: %v", len(lines), lines)
 	}

@@ -6,6 +6,7 @@
 //	pycotr genesis   rewrite the genesis file
 //	pycotr wallet    keep keys, buy, send, balances, history (internal/cli)
 //	pycotr chain     the best chain's tip and last blocks; block, tx, mempool
+//	pycotr lab       the fork lab: isolate a node, heal it (internal/cli)
 //	pycotr probe     exit 0 when a URL answers 2xx (container health checks)
 //	pycotr bench     measure this machine (internal/bench)
 //
@@ -49,6 +50,7 @@ var commands = []command{
 	{"block", "show a block by hash or height", cli.RunBlock},
 	{"tx", "show a transaction and where it is", cli.RunTx},
 	{"mempool", "show the pending transactions", cli.RunMempool},
+	{"lab", "the fork lab: cut a node off the network, heal it (docs/LAB.md)", cli.RunLab},
 	{"probe", "exit 0 when a URL answers 2xx (health checks)", runProbe},
 	{"bench", "measure this machine: PoW, intake, propagation, sync, network cost, memory", runBench},
 }
@@ -74,7 +76,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	for _, c := range commands {
 		if c.name == args[0] {
 			rest := args[1:]
-			if len(rest) > 0 && rest[0] == "help" && c.name != "wallet" { // the wallet has `help SUB`
+			if len(rest) > 0 && rest[0] == "help" && c.name != "wallet" && c.name != "lab" { // groups have `help SUB`
 				rest = []string{"-h"}
 			}
 			err := c.run(ctx, rest, stdout, stderr)

@@ -3,12 +3,13 @@
 
 import { $ } from './dom.js';
 import { refreshExplorer, search, showExplorer } from './explorer.js';
+import { initLab, showTap } from './lab.js';
 import { initLive } from './live.js';
 import { initNetwork } from './network.js';
 import { connectEvents, emit, on, pollNodes, state, syncChain } from './store.js';
 import { initWallet } from './wallet.js';
 
-const VIEWS = ['network', 'live', 'explorer', 'wallet'];
+const VIEWS = ['network', 'live', 'explorer', 'wallet', 'tap'];
 const POLL_MS = 1000;
 
 function route() {
@@ -22,6 +23,7 @@ function route() {
   }
   document.title = `Pycotr — ${view[0].toUpperCase()}${view.slice(1)}`;
   if (view === 'explorer') showExplorer(parts.slice(1));
+  if (view === 'tap') showTap();
 }
 
 async function poll() {
@@ -48,6 +50,7 @@ async function poll() {
 function init() {
   initNetwork();
   initLive();
+  initLab();
   initWallet().catch((e) => console.warn('wallet:', e.message));
   on('live', (v) => {
     const el = $('#live-status');

@@ -3,6 +3,7 @@
 import { api } from './api.js';
 import { barChart, lineChart } from './charts.js';
 import { $, fmtInt, h, replace, shortHash } from './dom.js';
+import { labControls } from './lab.js';
 import { blocksWon, cachedSpan, on, pollNodes, state } from './store.js';
 
 const cards = new Map(); // node id → {el, refs}
@@ -25,6 +26,7 @@ function nodeCard(n) {
   refs.pause = h('input', { id: `${id}-pause`, type: 'number', min: '0', step: 'any', inputmode: 'decimal' });
   refs.setPause = h('button', { type: 'submit', class: 'btn' }, 'Set');
   refs.error = h('p', { class: 'error', role: 'alert' });
+  refs.lab = labControls(n.id, () => cards.get(n.id).base); // the fork lab's cut and heal
   const pauseForm = h('form', { class: 'pause-form', novalidate: true },
     h('div', null, h('label', { for: refs.pause.id }, 'Pause (s)'), refs.pause), refs.setPause);
   const el = h('article', { class: 'node card', 'aria-labelledby': refs.name.id, dataset: { nodeId: n.id } },
@@ -35,6 +37,7 @@ function nodeCard(n) {
       stat('tip', 'Tip', 'mono'), stat('mempool', 'Mempool'), stat('peers', 'Peers'),
       stat('difficulty', 'Difficulty'), stat('hashrate', 'Hash rate')),
     h('div', { class: 'controls' }, refs.toggle, pauseForm),
+    refs.lab.el,
     refs.error);
 
   refs.toggle.addEventListener('click', () =>
@@ -103,6 +106,7 @@ function update(n) {
   refs.toggle.textContent = st.mining ? 'Stop mining' : 'Start mining';
   refs.toggle.setAttribute('aria-label', `${st.mining ? 'Stop' : 'Start'} mining on ${st.name}`);
   refs.setPause.setAttribute('aria-label', `Set the pause of ${st.name}`);
+  refs.lab.update(n);
   if (!n.reachable && n.error) refs.error.textContent = `Controls unavailable: ${n.error}`;
   else if (refs.error.textContent.startsWith('Controls unavailable')) refs.error.textContent = '';
 }

@@ -18,12 +18,14 @@ export const state = {
   blocks: [], // best chain by height: {hash, height, prev, time, miner, txs}
   byHash: new Map(), // hash → block summary, best chain and dropped alike
   dropped: new Set(), // hashes of blocks a reorg dropped
+  conflicts: new Map(), // tx id → why a reorg dropped it (lab.js)
   live: 'connecting', // event stream: connecting | live | down
 };
 
 const HISTORY_MS = 5 * 60 * 1000;
 const INITIAL_BLOCKS = 2000;
 const RETRY_MS = 15000; // before asking an unreachable peer again
+const UNLISTED_RETRY_MS = 3000; // before asking again a node no longer listed
 
 export function nodeName(id) {
   return state.nodes.get(id)?.state?.name || (id ? id.slice(0, 8) : '');
@@ -80,6 +82,17 @@ export async function pollNodes() {
       }
     }),
   );
+  // A node this one no longer lists (cut off by the fork lab, or gone):
+  // ask its own URL, so that an isolated node's branch stays in view.
+  await Promise.all([...state.nodes.values()].map(async (n) => {
+    if (seen.has(n.id) || !n.base || now < (n.retryAt || 0)) return;
+    try {
+      upsertNode(n.id, await fetchNode(n.base), n.base, true, null, now);
+      seen.add(n.id);
+    } catch {
+      n.retryAt = now + UNLISTED_RETRY_MS;
+    }
+  }));
   for (const [id, n] of state.nodes) {
     if (!seen.has(id)) {
       n.gone = true;
@@ -227,7 +240,7 @@ export function connectEvents() {
   };
   es.onopen = () => setLive('live');
   es.onerror = () => setLive(es.readyState === EventSource.CLOSED ? 'down' : 'connecting');
-  for (const kind of ['tx', 'block', 'reorg', 'peer-up', 'peer-down']) {
+  for (const kind of ['tx', 'block', 'reorg', 'peer-up', 'peer-down', 'isolated', 'healed']) {
     es.addEventListener(kind, (m) => {
       let ev;
       try {

@@ -4,7 +4,7 @@
 import { api } from './api.js';
 import { $, copyButton, fmtInt, fmtTime, h, replace, shortAddr } from './dom.js';
 import { FieldError, checkAmount, cryptoAvailable, generateWallet, isAddress, makeCard, newMint, newTransfer } from './pycotr.js';
-import { on } from './store.js';
+import { on, state } from './store.js';
 
 const wallets = []; // {address, label, privateKey, publicKey, remembered, balance, spendable}
 const activity = []; // {id, kind, amount, status, height, li}
@@ -68,6 +68,7 @@ export async function initWallet() {
     if (e.target.value) $('#send-to').value = e.target.value;
   });
   on('tick', refresh);
+  on('conflicts', () => activity.filter((a) => a.status === 'dropped').forEach(renderActivity)); // why (lab.js)
   if (cryptoAvailable()) await loadRemembered();
   render();
 }
@@ -149,7 +150,7 @@ async function refresh() {
   }));
   await Promise.all(activity.filter((a) => a.status === 'pending').map(async (a) => {
     try {
-      const v = await api('', `/txs/${a.id}`);
+      const v = await api(a.base || '', `/txs/${a.id}`);
       if (v.status !== a.status) {
         a.status = v.status;
         a.height = v.height;
@@ -224,9 +225,10 @@ async function send() {
     const amount = checkAmount($('#send-amount').value, 'amount');
     const fee = checkAmount($('#send-fee').value, 'fee', { min: 0 });
     const tx = await newTransfer(w, to, amount, fee);
-    await submit(tx);
+    const base = $('#send-node')?.value || ''; // the fork lab: another side of a cut
+    await submit(tx, base);
     const dest = walletLabel(to) || shortAddr(to);
-    track(tx, `Sent ${fmtInt(amount)} from ${w.label} to ${dest}`);
+    track(tx, `Sent ${fmtInt(amount)} from ${w.label} to ${dest}`, base);
     setResult('#send-result', `Sent ${fmtInt(amount)} to ${dest}, pending until the next block. `, true, txAnchor(tx.id));
   } catch (e) {
     if (e instanceof FieldError) fieldError('#send-form', e);
@@ -247,16 +249,16 @@ async function submitMint(tx, input) {
   return submit({ ...tx, card_number: input.number, card_cvv: input.cvv.trim() });
 }
 
-async function submit(body) {
+async function submit(body, base = '') {
   try {
-    return await api('', '/txs', { method: 'POST', body });
+    return await api(base, '/txs', { method: 'POST', body });
   } catch (e) {
     throw new Error(`The node refused the transaction: ${e.message}${e.code ? ` (${e.code})` : ''}`);
   }
 }
 
-function track(tx, text) {
-  const a = { id: tx.id, text, status: 'pending', at: Date.now() };
+function track(tx, text, base = '') {
+  const a = { id: tx.id, text, status: 'pending', at: Date.now(), base };
   activity.unshift(a);
   renderActivity(a);
 }
@@ -264,7 +266,8 @@ function track(tx, text) {
 function renderActivity(a) {
   const li = h('li', { dataset: { txId: a.id, status: a.status } },
     h('span', { class: `tag ${a.status === 'dropped' ? 'dropped' : a.status}` }, a.status === 'confirmed' ? `confirmed in #${a.height}` : a.status),
-    h('span', null, a.text), txAnchor(a.id), h('span', { class: 'muted' }, fmtTime(a.at)));
+    h('span', null, a.text), txAnchor(a.id), h('span', { class: 'muted' }, fmtTime(a.at)),
+    a.status === 'dropped' ? h('span', { class: 'why note' }, state.conflicts.get(a.id) || 'neither pending nor on the best chain of the node it was sent to') : null);
   if (a.li) a.li.replaceWith(li);
   else $('#wallet-activity').prepend(li);
   a.li = li;
