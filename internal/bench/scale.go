@@ -284,7 +284,7 @@ func (b *runner) scaleFigures(sz scaleSizes, r scaleResult) {
 	}
 	b.fig("scale", "msgs_per_node_block"+sfx, r.msgs, "msg",
 		fmt.Sprintf("received, mean of %d nodes (least %.1f, most %.1f); %d blocks in %.1fs, %s/block network-wide, %d txs/block; by kind: %s (%.0f%% of the measured)%s",
-			r.n, r.minMsgs, r.maxMsgs, r.blocks, r.window.Seconds(), (r.window / time.Duration(r.blocks)).Round(time.Millisecond),
+			r.n, r.minMsgs, r.maxMsgs, r.blocks, r.window.Seconds(), (r.window/time.Duration(r.blocks)).Round(time.Millisecond),
 			sz.txs, strings.Join(msgs, ", "), 100*float64(derived.Msgs)/(r.msgs*perNodeBlock), dropNoteN(r.drops)))
 	b.fig("scale", "bytes_per_node_block"+sfx, r.bytes, "B",
 		fmt.Sprintf("headers + payload; by kind: %s (%.0f%% of the measured)", strings.Join(bytes, ", "),
