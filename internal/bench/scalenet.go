@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -134,6 +135,50 @@ func (sn *scaleNet) oneTip() bool {
 		}
 	}
 	return true
+}
+
+// bestTips are the most-work tips among the nodes' tips now.
+func (sn *scaleNet) bestTips() []chain.Tip {
+	var best []chain.Tip
+	for _, n := range sn.nodes {
+		t := n.Chain().Tip()
+		if len(best) > 0 {
+			c := t.Work.Cmp(best[0].Work)
+			if c < 0 || slices.ContainsFunc(best, func(b chain.Tip) bool { return b.Hash == t.Hash }) {
+				continue
+			}
+			if c > 0 {
+				best = best[:0]
+			}
+		}
+		best = append(best, t)
+	}
+	return best
+}
+
+// resolved reports whether a fork is over on every node: every node's
+// chain holds one of the tips best (the most-work tips of the moment the
+// fork was looked at), or, should another branch have overtaken them, all
+// nodes have one tip. Every tip after that moment descends from one of
+// the tips then, so the first holds once the network agrees on what
+// happened up to then, however it mines on.
+func (sn *scaleNet) resolved(best []chain.Tip) bool {
+	if sn.oneTip() {
+		return true
+	}
+	for _, t := range best {
+		all := true
+		for _, n := range sn.nodes {
+			if b, ok := n.Chain().BlockAt(t.Height); !ok || b.Hash() != t.Hash {
+				all = false
+				break
+			}
+		}
+		if all {
+			return true
+		}
+	}
+	return false
 }
 
 // allPeers waits until every node's presence table lists every other node.
