@@ -21,9 +21,9 @@ import (
 // poisson mode with pause N × interval, so the network's block rate is
 // the same at every N, while a load generator submits transactions at a
 // fixed rate (so blocks carry them). Over a window of blocks it measures,
-// per node per block: the NATS messages and bytes the servers delivered to
-// the node's connection (every subject: transactions, blocks, presence,
-// consensus requests and replies, sync), the process's CPU time; the
+// per node per block: the NATS messages and bytes the node's connection
+// carried, received and sent (every subject: transactions, blocks,
+// presence, consensus requests and replies, sync), the process's CPU time; the
 // delay until every node has each block; the share of mined blocks that
 // ended off the main chain. Then it cuts a third of the nodes off (their
 // server loses its routes) for a partition while both sides mine, heals,
@@ -61,10 +61,11 @@ type scaleResult struct {
 	blocks int // main-chain blocks in the window
 	window time.Duration
 
-	msgs, bytes      float64 // received per node per block (mean over the nodes)
-	minMsgs, maxMsgs float64 // the least and the most one node received per block
-	kinds            map[string]events.Traffic
-	cpu              time.Duration // process CPU per node per block
+	msgs, bytes      float64                   // received + sent per node per block (mean over the nodes)
+	recv, sent       events.Traffic            // all nodes, over the window
+	minMsgs, maxMsgs float64                   // the least and the most one node carried per block
+	kinds            map[string]events.Traffic // received + sent, all nodes, over the window
+	cpu              time.Duration             // process CPU per node per block
 
 	delays    []time.Duration // main-chain blocks: mined → on every node; sorted
 	unreached int             // main-chain blocks some node's feed never reported
@@ -109,8 +110,14 @@ func (b *runner) scale(ctx context.Context) error {
 	}
 	first, last := results[0], results[len(results)-1]
 	ratio := fmt.Sprintf("N=%d over N=%d", last.n, first.n)
-	b.goal("scale", "per_node_msgs_ratio", last.msgs/first.msgs, "×", 1.5, true, ratio)
-	b.goal("scale", "per_node_bytes_ratio", last.bytes/first.bytes, "×", 1.5, true, ratio)
+	recvRatio := func(f func(r scaleResult) int64) float64 {
+		per := func(r scaleResult) float64 { return float64(f(r)) / float64(r.n*r.blocks) }
+		return per(last) / per(first)
+	}
+	b.goal("scale", "per_node_msgs_ratio", last.msgs/first.msgs, "×", 1.5, true,
+		fmt.Sprintf("%s, received + sent; received alone %.2f×", ratio, recvRatio(func(r scaleResult) int64 { return r.recv.Msgs })))
+	b.goal("scale", "per_node_bytes_ratio", last.bytes/first.bytes, "×", 1.5, true,
+		fmt.Sprintf("%s, received + sent; received alone %.2f×", ratio, recvRatio(func(r scaleResult) int64 { return r.recv.Bytes })))
 	b.fig("scale", "per_node_cpu_ratio", float64(last.cpu)/float64(first.cpu), "×", ratio+"; the whole process's CPU, NATS servers included")
 	return nil
 }
@@ -154,7 +161,7 @@ func (b *runner) scaleRun(ctx context.Context, sz scaleSizes, n int, minerKeys, 
 	}
 
 	// The window: from now until the main chain is sz.blocks longer.
-	recv0, err := sn.received()
+	recv0, err := sn.traffic()
 	if err != nil {
 		return r, err
 	}
@@ -168,7 +175,7 @@ func (b *runner) scaleRun(ctx context.Context, sz scaleSizes, n int, minerKeys, 
 	})
 	cpu1, t1, h1 := processCPU(), time.Now(), sn.nodes[0].Chain().Height()
 	stopProf()
-	recv1, err := sn.received()
+	recv1, err := sn.traffic()
 	if err != nil {
 		return r, err
 	}
@@ -179,27 +186,33 @@ func (b *runner) scaleRun(ctx context.Context, sz scaleSizes, n int, minerKeys, 
 	r.blocks, r.window = int(h1-h0), t1.Sub(t0)
 	perNodeBlock := float64(n) * float64(r.blocks)
 
-	var total events.Traffic
 	r.minMsgs = -1
 	for name, after := range recv1 {
-		m := after.Msgs - recv0[name].Msgs
-		total.Msgs += m
-		total.Bytes += after.Bytes - recv0[name].Bytes
-		v := float64(m) / float64(r.blocks)
+		before := recv0[name]
+		in, out := after.In.Msgs-before.In.Msgs, after.Out.Msgs-before.Out.Msgs
+		r.sent.Msgs += in
+		r.sent.Bytes += after.In.Bytes - before.In.Bytes
+		r.recv.Msgs += out
+		r.recv.Bytes += after.Out.Bytes - before.Out.Bytes
+		v := float64(in+out) / float64(r.blocks)
 		if r.minMsgs < 0 || v < r.minMsgs {
 			r.minMsgs = v
 		}
 		r.maxMsgs = max(r.maxMsgs, v)
 	}
-	r.msgs, r.bytes = float64(total.Msgs)/perNodeBlock, float64(total.Bytes)/perNodeBlock
+	r.msgs = float64(r.recv.Msgs+r.sent.Msgs) / perNodeBlock
+	r.bytes = float64(r.recv.Bytes+r.sent.Bytes) / perNodeBlock
 	r.cpu = time.Duration(float64(cpu1-cpu0) / perNodeBlock)
+	// One copy of each message was counted: its sender sent it, and every
+	// other node (a broadcast) or one node (a request or a reply)
+	// received it.
 	r.kinds = map[string]events.Traffic{}
 	for k, c := range counts {
+		copies := int64(2)
 		if broadcastKinds[k] {
-			c.Msgs *= int64(n - 1)
-			c.Bytes *= int64(n - 1)
+			copies = int64(n)
 		}
-		r.kinds[k] = c
+		r.kinds[k] = events.Traffic{Msgs: c.Msgs * copies, Bytes: c.Bytes * copies}
 	}
 
 	// Propagation and forks: the blocks mined in the window, once the
@@ -285,11 +298,13 @@ func (b *runner) scaleFigures(sz scaleSizes, r scaleResult) {
 		bytes = append(bytes, fmt.Sprintf("%s %.0f", k, float64(c.Bytes)/perNodeBlock))
 	}
 	b.fig("scale", "msgs_per_node_block"+sfx, r.msgs, "msg",
-		fmt.Sprintf("received, mean of %d nodes (least %.1f, most %.1f); %d blocks in %.1fs, %s/block network-wide, %d txs/block; by kind: %s (%.0f%% of the measured)%s",
-			r.n, r.minMsgs, r.maxMsgs, r.blocks, r.window.Seconds(), (r.window/time.Duration(r.blocks)).Round(time.Millisecond),
-			sz.txs, strings.Join(msgs, ", "), 100*float64(derived.Msgs)/(r.msgs*perNodeBlock), dropNoteN(r.drops)))
+		fmt.Sprintf("received + sent, mean of %d nodes (least %.1f, most %.1f); received %.1f, sent %.1f; %d blocks in %.1fs, %s/block network-wide, %d txs/s; by kind: %s (%.0f%% of the measured)%s",
+			r.n, r.minMsgs, r.maxMsgs, float64(r.recv.Msgs)/perNodeBlock, float64(r.sent.Msgs)/perNodeBlock,
+			r.blocks, r.window.Seconds(), (r.window/time.Duration(r.blocks)).Round(time.Millisecond), sz.txs*int(time.Second/sz.interval),
+			strings.Join(msgs, ", "), 100*float64(derived.Msgs)/(r.msgs*perNodeBlock), dropNoteN(r.drops)))
 	b.fig("scale", "bytes_per_node_block"+sfx, r.bytes, "B",
-		fmt.Sprintf("headers + payload; by kind: %s (%.0f%% of the measured)", strings.Join(bytes, ", "),
+		fmt.Sprintf("headers + payload, received + sent; received %.0f, sent %.0f; by kind: %s (%.0f%% of the measured)",
+			float64(r.recv.Bytes)/perNodeBlock, float64(r.sent.Bytes)/perNodeBlock, strings.Join(bytes, ", "),
 			100*float64(derived.Bytes)/(r.bytes*perNodeBlock)))
 	b.fig("scale", "cpu_per_node_block"+sfx, ms(r.cpu), "ms",
 		fmt.Sprintf("process CPU (user + system) ÷ blocks ÷ N: nodes, 3 NATS servers, load; %.2f cores over the window",

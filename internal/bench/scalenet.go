@@ -193,11 +193,11 @@ func (sn *scaleNet) allPeers(ctx context.Context, timeout time.Duration) bool {
 	})
 }
 
-// received sums, over the nodes' connections, what the servers delivered
-// to them (events.Server.ClientTraffic), and returns each node's share
-// too, by node name.
-func (sn *scaleNet) received() (map[string]events.Traffic, error) {
-	out := map[string]events.Traffic{}
+// traffic is what each node's connection carried so far, by node name:
+// In what the node published, Out what the servers delivered to it
+// (events.Server.ClientTraffic, summed over the three servers).
+func (sn *scaleNet) traffic() (map[string]events.ClientTraffic, error) {
+	byConn := map[string]events.ClientTraffic{}
 	for _, s := range sn.servers {
 		if s == nil {
 			continue
@@ -207,17 +207,17 @@ func (sn *scaleNet) received() (map[string]events.Traffic, error) {
 			return nil, err
 		}
 		for _, c := range cs {
-			t := out[c.Name]
-			t.Msgs += c.Out.Msgs
-			t.Bytes += c.Out.Bytes
-			out[c.Name] = t
+			t := byConn[c.Name]
+			t.In.Msgs, t.In.Bytes = t.In.Msgs+c.In.Msgs, t.In.Bytes+c.In.Bytes
+			t.Out.Msgs, t.Out.Bytes = t.Out.Msgs+c.Out.Msgs, t.Out.Bytes+c.Out.Bytes
+			byConn[c.Name] = t
 		}
 	}
-	byNode := map[string]events.Traffic{}
+	out := map[string]events.ClientTraffic{}
 	for _, n := range sn.nodes {
-		byNode[n.Name()] = out["pycotr "+n.Name()]
+		out[n.Name()] = byConn["pycotr "+n.Name()]
 	}
-	return byNode, nil
+	return out, nil
 }
 
 func (sn *scaleNet) stopMining() {
