@@ -16,7 +16,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	quick := fs.Bool("quick", false, "small sizes: a short run (the test's)")
-	only := fs.String("only", "", "comma-separated phases to run: "+strings.Join(bench.Phases, ","))
+	only := fs.String("only", "", "comma-separated phases to run: "+strings.Join(bench.Phases, ",")+
+		"; on demand only: "+strings.Join(bench.OnDemand, ","))
 	cpuprofile := fs.String("cpuprofile", "", "write CPU profiles of each phase's measured part to `prefix`.<phase>")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
 	if err := fs.Parse(args); err != nil {

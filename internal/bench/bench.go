@@ -16,6 +16,10 @@ import (
 // Phases lists the phases in the order they run.
 var Phases = []string{"pow", "intake", "compat", "propagation", "sync", "netcost", "ledger", "memory"}
 
+// OnDemand lists the phases that run only when named (--only), after
+// the others: each takes minutes.
+var OnDemand = []string{"scale"}
+
 // ErrUnknownPhase is returned by Run for a phase not in Phases.
 var ErrUnknownPhase = errors.New("unknown phase")
 
@@ -77,8 +81,8 @@ type runner struct {
 func Run(ctx context.Context, opts Options, progress io.Writer) (Report, error) {
 	run := map[string]bool{}
 	for _, p := range opts.Phases {
-		if !slices.Contains(Phases, p) {
-			return Report{}, fmt.Errorf("%w %q (want %s)", ErrUnknownPhase, p, strings.Join(Phases, ","))
+		if !slices.Contains(Phases, p) && !slices.Contains(OnDemand, p) {
+			return Report{}, fmt.Errorf("%w %q (want %s)", ErrUnknownPhase, p, strings.Join(slices.Concat(Phases, OnDemand), ","))
 		}
 		run[p] = true
 	}
@@ -98,8 +102,9 @@ func Run(ctx context.Context, opts Options, progress io.Writer) (Report, error) 
 	phases := map[string]func(context.Context) error{
 		"pow": b.pow, "intake": b.intake, "compat": b.compat, "propagation": b.propagation,
 		"sync": b.sync, "netcost": b.netcost, "ledger": b.ledger, "memory": b.memory,
+		"scale": b.scale,
 	}
-	for _, p := range Phases {
+	for _, p := range slices.Concat(Phases, OnDemand) {
 		if !run[p] {
 			continue
 		}

@@ -2,7 +2,8 @@
 // the network — proof-of-work, transaction intake over HTTP, the original
 // API's compatibility path, block propagation, sync, NATS bytes per block,
 // ledger look-ups and memory — each a rate or a ratio beside its target
-// and the original's figure. BENCHMARKS.md explains each method.
+// and the original's figure; on demand, the cost per node as the network
+// grows to 48 nodes (scale). BENCHMARKS.md explains each method.
 //
 // Run runs the phases and returns a Report, which prints itself as the
 // Markdown table or the JSON that BENCHMARKS.md records. The network

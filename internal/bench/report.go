@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 )
@@ -66,7 +67,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 		fmt.Fprintf(bw, "| %s | %s | %s | %s | %s | %s | %s |\n", f.Phase, f.Name, fmtNum(f.Value), f.Unit, f.Target, met, f.Note)
 	}
 	fmt.Fprintln(bw)
-	for _, p := range Phases {
+	for _, p := range slices.Concat(Phases, OnDemand) {
 		if s, ok := r.Phases[p]; ok {
 			fmt.Fprintf(bw, "%s %.1fs  ", p, s)
 		}

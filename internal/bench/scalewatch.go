@@ -1,0 +1,134 @@
+package bench
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/pycotr/pycotr/chain"
+	"github.com/pycotr/pycotr/services"
+)
+
+// blockWatch timestamps, on every node's event feed, when each block
+// became part of that node's chain, and which node mined which block.
+type blockWatch struct {
+	mu     sync.Mutex
+	seen   []map[string]time.Time // per node: block hash → first block event
+	mined  []minedBlock
+	unsubs []func()
+	wg     sync.WaitGroup
+}
+
+type minedBlock struct {
+	hash   string
+	height uint64
+	at     time.Time // the miner's own block event: solved and connected there
+}
+
+func watchBlocks(nodes []*services.Node) *blockWatch {
+	w := &blockWatch{seen: make([]map[string]time.Time, len(nodes))}
+	for i, n := range nodes {
+		w.seen[i] = map[string]time.Time{}
+		ch, unsub := n.Subscribe(1 << 14)
+		w.unsubs = append(w.unsubs, unsub)
+		w.wg.Go(func() {
+			for e := range ch {
+				if e.Kind != services.EventBlock {
+					continue
+				}
+				now := time.Now()
+				w.mu.Lock()
+				if _, ok := w.seen[i][e.Hash]; !ok {
+					w.seen[i][e.Hash] = now
+				}
+				if e.Source == n.ID() {
+					w.mined = append(w.mined, minedBlock{hash: e.Hash, height: e.Height, at: now})
+				}
+				w.mu.Unlock()
+			}
+		})
+	}
+	return w
+}
+
+func (w *blockWatch) stop() {
+	for _, u := range w.unsubs {
+		u()
+	}
+	w.wg.Wait()
+}
+
+// blocksBetween looks at the blocks mined from t0 to t1: those on main's
+// chain give each one's delay until the last node had it (sorted), or
+// count as unreached if a node never reported it; the others are stale.
+func (w *blockWatch) blocksBetween(t0, t1 time.Time, main *chain.Chain) (delays []time.Duration, unreached, mined, stale int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, m := range w.mined {
+		if m.at.Before(t0) || m.at.After(t1) {
+			continue
+		}
+		mined++
+		if blk, ok := main.BlockAt(m.height); !ok || blk.Hash().String() != m.hash {
+			stale++
+			continue
+		}
+		var worst time.Duration
+		all := true
+		for _, seen := range w.seen {
+			t, ok := seen[m.hash]
+			if !ok {
+				all = false
+				break
+			}
+			worst = max(worst, t.Sub(m.at))
+		}
+		if !all {
+			unreached++
+			continue
+		}
+		delays = append(delays, worst)
+	}
+	slices.Sort(delays)
+	return delays, unreached, mined, stale
+}
+
+// txLoad submits pre-signed transactions, one every `every`, to the nodes
+// in turn, until stopped or out of transactions.
+type txLoad struct {
+	cancel   context.CancelFunc
+	done     chan struct{}
+	sent     int
+	rejected int
+}
+
+func startLoad(ctx context.Context, nodes []*services.Node, txs []chain.Tx, every time.Duration) *txLoad {
+	ctx, cancel := context.WithCancel(ctx)
+	l := &txLoad{cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(l.done)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for i := range txs {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			l.sent++
+			if err := nodes[i%len(nodes)].SubmitTx(&txs[i]); err != nil {
+				l.rejected++
+			}
+		}
+	}()
+	return l
+}
+
+// stop ends the load and returns how many transactions it submitted and
+// how many the nodes refused.
+func (l *txLoad) stop() (sent, rejected int) {
+	l.cancel()
+	<-l.done
+	return l.sent, l.rejected
+}
