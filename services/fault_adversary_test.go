@@ -76,10 +76,22 @@ func TestFaultAdversarialPeer(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// presence publishes a beat signed by id (a node of its own, lying).
+	presence := func(id *events.Identity, s events.NodeState) {
+		t.Helper()
+		data, err := events.Encode(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := nc.PublishMsg(&nats.Msg{Subject: "pycotr.presence", Header: signedHeader(id, events.KindPresence, data), Data: data}); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	// 1. A slow peer: it claims more work, and its blocks endpoint answers
 	// nothing until released (long after the 10 s sync timeout).
-	slow := uuid.NewString()
+	slowID := newIdentity(t)
+	slow := slowID.ID()
 	release := make(chan struct{})
 	var releaseOnce sync.Once
 	t.Cleanup(func() { releaseOnce.Do(func() { close(release) }) })
@@ -96,7 +108,7 @@ func TestFaultAdversarialPeer(t *testing.T) {
 	nc.Flush()
 	lure := v.State()
 	lure.NodeID, lure.Name, lure.Work, lure.Tip = slow, "slow", strings.Repeat("9", 40), chain.Hash{9}
-	publish("pycotr.presence", slow, lure)
+	presence(slowID, lure)
 	testkit.Eventually(t, 5*time.Second, "the victim asks the slow peer for blocks", func() bool {
 		_, ok := askedBy.Load(v.ID())
 		return ok
@@ -181,16 +193,16 @@ func TestFaultAdversarialPeer(t *testing.T) {
 	t.Logf("blocks rejected: %v", v.Stats().BlocksRejected)
 
 	// 3. Presence floods.
-	floodIDs := func(n int) []string {
-		ids := make([]string, n)
+	floodIDs := func(n int) []*events.Identity {
+		ids := make([]*events.Identity, n)
 		for i := range ids {
-			ids[i] = uuid.NewString()
+			ids[i] = newIdentity(t)
 		}
 		return ids
 	}
-	beat := func(id, work string) {
-		s := events.NodeState{NodeID: id, Name: "fake", URL: "http://fake.invalid", ChainID: id, Work: work, Tip: chain.Hash{1}, Version: "0"}
-		publish("pycotr.presence", id, s)
+	beat := func(id *events.Identity, work string) {
+		s := events.NodeState{NodeID: id.ID(), Name: "fake", URL: "http://fake.invalid", ChainID: id.ID(), Work: work, Tip: chain.Hash{1}, Version: "0"}
+		presence(id, s)
 	}
 	var maxPeers atomic.Int64
 	sample := func() {
@@ -269,8 +281,9 @@ func TestFaultAdversarialPeer(t *testing.T) {
 		return st == chain.TxConfirmed && sameTip(v, h)
 	})
 	h.Miner().Stop()
-	// Proof that this happened while the sync hung: it has not failed yet.
-	liveWhileHung := v.Stats().SyncFailures == failsBefore
+	// Proof that this happened while the sync hung: it has not failed yet
+	// (the slow peer is not backed off).
+	liveWhileHung := !v.sync.backoff.active(slow, time.Now())
 	v.Miner().Start()
 	mined := v.Stats().BlocksMined
 	testkit.Eventually(t, 10*time.Second, "the victim mines a block h adopts", func() bool {
@@ -278,11 +291,14 @@ func TestFaultAdversarialPeer(t *testing.T) {
 	})
 	v.Miner().Stop()
 
-	// 6. The hung sync times out and is counted; the late answer is then
-	// released into a closed inbox.
+	// 6. The hung sync times out, is counted and backs the slow peer off;
+	// the late answer is then released into a closed inbox.
 	testkit.Eventually(t, 15*time.Second, "the hung sync times out", func() bool {
-		return v.Stats().SyncFailures > failsBefore && time.Since(hungAt) >= 10*time.Second
+		return v.Stats().SyncFailures > failsBefore && v.sync.backoff.active(slow, time.Now())
 	})
+	if took := time.Since(hungAt); took < 10*time.Second-500*time.Millisecond {
+		t.Errorf("the hung sync failed after %s, before the 10 s page timeout", took)
+	}
 	releaseOnce.Do(func() { close(release) })
 	testkit.Eventually(t, 5*time.Second, "one tip", func() bool { return sameTip(v, h) })
 	checkLedgers(t, v, h)

@@ -35,7 +35,7 @@ func TestDataDirSurvivesRestart(t *testing.T) {
 	id, tip := n.ID(), n.Chain().Tip()
 
 	cfg.Miner.Autostart = false
-	cfg.ID = "" // the stored identity wins
+	cfg.NodeKey = nil // the stored identity wins
 	again, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
