@@ -29,7 +29,7 @@ type Store struct {
 
 var (
 	bucketMeta   = []byte("meta")
-	bucketBlocks = []byte("blocks") // key: height (8 bytes BE) + hash; value: block JSON
+	bucketBlocks = []byte("blocks")   // key: height (8 bytes BE) + hash; value: block JSON
 	keyNodeID    = []byte("node_id")  // the id derived from node_key (before node keys: a random UUID)
 	keyNodeKey   = []byte("node_key") // the node's Ed25519 private key seed (32 bytes)
 	keyGenesis   = []byte("genesis")
