@@ -56,7 +56,7 @@ func (n *Node) consensusRound(ctx context.Context) {
 		}
 		claims = append(claims, claim{peer: s.NodeID, work: w})
 	}
-	n.sync.catchUp(ctx, claims)
+	n.sync.catchUp(ctx, claims, nil)
 	if n.natsConnected() && ctx.Err() == nil {
 		n.synced.Store(true)
 	}

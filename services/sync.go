@@ -40,6 +40,10 @@ type syncer struct {
 	}
 	backoff peerBackoff
 	wake    chan struct{}
+	probing struct { // peers the sync loop is asking for a first page
+		sync.Mutex
+		m map[string]bool
+	}
 }
 
 func newSyncer(c *chain.Chain, bus *events.Bus, stats *counters, log *slog.Logger, pageBytes int,
@@ -95,9 +99,13 @@ func (s *syncer) next() (claim, bool) {
 	return c, true
 }
 
-// run catches up from the queued peers, all queued at once, until ctx
-// ends.
+// run catches up from the queued peers until ctx ends: all those queued
+// at once, in a catch-up of their own, so that a new request is not held
+// up by a peer that has not answered yet. A peer already being asked is
+// not asked again (its next beat will ask, if it is still ahead).
 func (s *syncer) run(ctx context.Context) {
+	var wg sync.WaitGroup
+	defer wg.Wait()
 	for {
 		select {
 		case <-ctx.Done():
@@ -105,10 +113,27 @@ func (s *syncer) run(ctx context.Context) {
 		case <-s.wake:
 		}
 		var claims []claim
-		for c, ok := s.next(); ok; c, ok = s.next() {
-			claims = append(claims, c)
+		s.probing.Lock()
+		if s.probing.m == nil {
+			s.probing.m = make(map[string]bool)
 		}
-		s.catchUp(ctx, claims)
+		for c, ok := s.next(); ok; c, ok = s.next() {
+			if !s.probing.m[c.peer] {
+				s.probing.m[c.peer] = true
+				claims = append(claims, c)
+			}
+		}
+		s.probing.Unlock()
+		if len(claims) == 0 {
+			continue
+		}
+		wg.Go(func() {
+			s.catchUp(ctx, claims, func(peer string) {
+				s.probing.Lock()
+				delete(s.probing.m, peer)
+				s.probing.Unlock()
+			})
+		})
 	}
 }
 
@@ -125,9 +150,20 @@ func (s *syncer) ahead(c claim) bool { return c.work == nil || c.work.Cmp(s.chai
 // they arrive: a peer that answers late, or never, delays no one else.
 // A first page asked for before another peer moved our tip is asked for
 // again (with the new locator) rather than taken, so no block comes twice.
-func (s *syncer) catchUp(ctx context.Context, claims []claim) {
+// done, if not nil, is called with each claim's peer once it is settled
+// (or left out).
+func (s *syncer) catchUp(ctx context.Context, claims []claim, done func(peer string)) {
+	if done == nil {
+		done = func(string) {}
+	}
 	now := time.Now()
-	claims = slices.DeleteFunc(claims, func(c claim) bool { return s.backoff.active(c.peer, now) || !s.ahead(c) })
+	claims = slices.DeleteFunc(claims, func(c claim) bool {
+		skip := s.backoff.active(c.peer, now) || !s.ahead(c)
+		if skip {
+			done(c.peer)
+		}
+		return skip
+	})
 	if len(claims) == 0 {
 		return
 	}
@@ -142,22 +178,26 @@ func (s *syncer) catchUp(ctx context.Context, claims []claim) {
 		}
 		return b.work.Cmp(a.work)
 	})
+	for _, c := range claims[min(len(claims), maxProbes):] {
+		done(c.peer)
+	}
 	claims = claims[:min(len(claims), maxProbes)]
 	byPeer := make(map[string]claim, len(claims))
 	pctx, cancel := context.WithTimeout(ctx, s.pageTimeout)
 	defer cancel()
-	done := make(chan *pageFetch, len(claims))
+	answers := make(chan *pageFetch, len(claims))
 	tip := s.chain.Tip().Hash
 	req := s.pageRequest(nil)
 	for _, c := range claims {
 		byPeer[c.peer] = c
-		s.fetchPage(pctx, c.peer, req, done)
+		s.fetchPage(pctx, c.peer, req, answers)
 	}
 	for range claims {
-		f := <-done // each fetch ends by pctx's deadline
+		f := <-answers // each fetch ends by pctx's deadline
 		c := byPeer[f.peer]
 		got, err := s.takeFrom(ctx, c, f, tip)
 		s.settle(ctx, c, got, err)
+		done(c.peer)
 	}
 }
 
