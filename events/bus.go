@@ -39,6 +39,7 @@ const (
 	DropBadSignature = "bad-signature"
 	DropIDMismatch   = "id-mismatch"     // a signed reply whose body names another node than its Pycotr-Node
 	DropDuplicate    = "duplicate-reply" // a second reply from one node to one consensus request
+	DropRefused      = "refused"         // refused by Handlers.PresenceWanted before its signature was checked
 )
 
 // BusConfig configures a node's connection to NATS.
@@ -254,6 +255,11 @@ type Handlers struct {
 	Tx       func(from string, tx *chain.Tx)
 	Block    func(from string, blk *chain.Block)
 	Presence func(from string, s *NodeState)
+	// PresenceWanted, if set, is asked before a beat's signature is checked
+	// (the costly step) whether a beat from that sender would be used at
+	// all; a beat it refuses is dropped as DropRefused. It lets a flood of
+	// new ids cost a node no signature checks once its peer table is full.
+	PresenceWanted func(from string) bool
 }
 
 // checkHeaders returns the sender and whether the message may be handled.
@@ -301,7 +307,7 @@ const (
 
 // subscribe runs the inbound pipeline on subject: recover, headers, size,
 // the signature (for a kind other than ""), strict decode, then handle.
-func subscribe[T any](b *Bus, subject, kind string, limit int, handle func(from string, v *T)) error {
+func subscribe[T any](b *Bus, subject, kind string, limit int, wanted func(string) bool, handle func(from string, v *T)) error {
 	sub, err := b.nc.Subscribe(subject, func(m *nats.Msg) {
 		if !b.handlers.TryRLock() {
 			return // the bus is closing: Close waits for handlers that began
@@ -325,6 +331,10 @@ func subscribe[T any](b *Bus, subject, kind string, limit int, handle func(from 
 		}
 		if len(m.Data) > limit {
 			b.drop(subject, DropTooLarge)
+			return
+		}
+		if wanted != nil && !wanted(from) {
+			b.drop(subject, DropRefused)
 			return
 		}
 		if kind != "" {
@@ -359,12 +369,12 @@ func subscribe[T any](b *Bus, subject, kind string, limit int, handle func(from 
 func (b *Bus) Subscribe(h Handlers) error {
 	s := b.cfg.Subjects
 	if h.Tx != nil {
-		if err := subscribe(b, s.Tx(), "", MaxTxMessage, func(from string, m *TxMessage) { h.Tx(from, &m.Tx) }); err != nil {
+		if err := subscribe(b, s.Tx(), "", MaxTxMessage, nil, func(from string, m *TxMessage) { h.Tx(from, &m.Tx) }); err != nil {
 			return err
 		}
 	}
 	if h.Block != nil {
-		if err := subscribe(b, s.Block(), "", MaxBlockMessage, func(from string, m *BlockMessage) {
+		if err := subscribe(b, s.Block(), "", MaxBlockMessage, nil, func(from string, m *BlockMessage) {
 			if m.Block.Hash() != m.Hash {
 				b.drop(s.Block(), DropDecode)
 				return
@@ -375,7 +385,7 @@ func (b *Bus) Subscribe(h Handlers) error {
 		}
 	}
 	if h.Presence != nil {
-		if err := subscribe(b, s.Presence(), KindPresence, MaxPresenceMessage, h.Presence); err != nil {
+		if err := subscribe(b, s.Presence(), KindPresence, MaxPresenceMessage, h.PresenceWanted, h.Presence); err != nil {
 			return err
 		}
 	}

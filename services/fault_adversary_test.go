@@ -237,6 +237,9 @@ func TestFaultAdversarialPeer(t *testing.T) {
 	if m := maxPeers.Load(); m > 256 {
 		t.Errorf("peer table reached %d entries, bound 256", m)
 	}
+	if v.Stats().NATSDrops[events.DropRefused] == 0 {
+		t.Error("no beat refused before its signature check while the table was full")
+	}
 	tip1, pending1, bal1 := snap()
 	if tip1 != tip0 || !slices.Equal(pending1, pending0) || !maps.Equal(bal1, bal0) {
 		t.Errorf("state moved under invalid input: tip %s -> %s, pending %v -> %v, balances %v -> %v",

@@ -180,7 +180,8 @@ func (n *Node) Start(ctx context.Context) error {
 	n.bus = bus
 	n.natsUp.Store(bus.Connected())
 	n.sync = newSyncer(n.chain, bus, &n.stats, n.log, n.cfg.SyncPageBytes, n.cfg.SyncPageTimeout, n.acceptBlock)
-	if err := bus.Subscribe(events.Handlers{Tx: n.onTx, Block: n.onBlock, Presence: n.onPresence}); err != nil {
+	if err := bus.Subscribe(events.Handlers{Tx: n.onTx, Block: n.onBlock, Presence: n.onPresence,
+		PresenceWanted: n.peers.wants}); err != nil {
 		bus.Close()
 		return err
 	}
