@@ -20,10 +20,10 @@ const (
 // peerBackoff is the set of peers backed off, safe for concurrent use.
 type peerBackoff struct {
 	mu sync.Mutex
-	m  map[string]strikes
+	m  map[string]strike
 }
 
-type strikes struct {
+type strike struct {
 	n     int
 	until time.Time
 }
@@ -41,7 +41,7 @@ func (b *peerBackoff) penalize(peer string, now time.Time) time.Duration {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.m == nil {
-		b.m = make(map[string]strikes)
+		b.m = make(map[string]strike)
 	}
 	s := b.m[peer]
 	if !s.until.IsZero() && now.Sub(s.until) > backoffMax {
@@ -64,6 +64,13 @@ func (b *peerBackoff) penalize(peer string, now time.Time) time.Duration {
 		b.m[peer] = s
 	}
 	return d
+}
+
+// strikes is peer's count of failures not yet forgiven.
+func (b *peerBackoff) strikes(peer string) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.m[peer].n
 }
 
 // clear forgets peer's strikes (it served us blocks).
