@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/nats-io/jwt/v2"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nkeys"
 
 	"github.com/pycotr/pycotr/internal/testkit"
@@ -184,13 +185,27 @@ func TestClientAuthAgainstNATSServer(t *testing.T) {
 			if err := connectWith(t, url, tc.good); err != nil {
 				t.Fatalf("the right credentials: %v", err)
 			}
-			start := time.Now()
-			err := connectWith(t, url, tc.bad)
+			// A refused client certificate shows only after TLS 1.3's
+			// handshake, so on a starved machine the client may first
+			// see a time-out instead of the server's alert: a time-out
+			// is tried again (at most twice), any other answer is final.
+			var err error
+			for try := 0; try < 3; try++ {
+				start := time.Now()
+				err = connectWith(t, url, tc.bad)
+				if errors.Is(err, tc.wantBadErr) {
+					if el := time.Since(start); el > 5*time.Second {
+						t.Errorf("the refusal took %s: it should not retry", el)
+					}
+					break
+				}
+				if err == nil || !errors.Is(err, nats.ErrTimeout) {
+					break
+				}
+				t.Logf("try %d timed out: %v", try+1, err)
+			}
 			if !errors.Is(err, tc.wantBadErr) {
 				t.Fatalf("wrong credentials: err = %v, want %v", err, tc.wantBadErr)
-			}
-			if el := time.Since(start); el > 5*time.Second {
-				t.Errorf("the refusal took %s: it should not retry", el)
 			}
 			if strings.Contains(err.Error(), "pa55word") || strings.Contains(err.Error(), "s3cret") {
 				t.Errorf("the error shows a secret: %v", err)

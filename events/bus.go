@@ -33,6 +33,13 @@ const (
 	DropSlowConsumer = "slow-consumer"
 	DropBadHeader    = "bad-header" // a Pycotr-Node that is not a subject token, or our own id
 	DropPanic        = "panic"      // a handler panicked: a bug, but not a crash
+	// DropBadSignature: a beat or reply that must be signed (presence,
+	// consensus and info) whose Pycotr-Key does not hash to its Pycotr-Node,
+	// or whose Pycotr-Sig is missing or does not verify.
+	DropBadSignature = "bad-signature"
+	DropIDMismatch   = "id-mismatch"     // a signed reply whose body names another node than its Pycotr-Node
+	DropDuplicate    = "duplicate-reply" // a second reply from one node to one consensus request
+	DropRefused      = "refused"         // refused by Handlers.PresenceWanted before its signature was checked
 )
 
 // BusConfig configures a node's connection to NATS.
@@ -41,8 +48,12 @@ type BusConfig struct {
 	Embedded *Server  // used, in-process, when Servers is empty
 	// Auth are the credentials and TLS settings for Servers; an in-process
 	// connection to Embedded uses the embedded server's own credentials.
-	Auth     ClientAuth
-	NodeID   string // sent in Pycotr-Node; "" for a client that is not a node
+	Auth ClientAuth
+	// Identity signs the node's presence beats and its consensus and info
+	// replies; its id is the bus's NodeID. nil for a client that is not a
+	// node (it can still publish transactions and blocks with a NodeID).
+	Identity *Identity
+	NodeID   string // sent in Pycotr-Node; set from Identity when it is given
 	Name     string // connection name, shown by the server
 	Subjects Subjects
 	Logger   *slog.Logger
@@ -85,13 +96,19 @@ func Connect(cfg BusConfig) (*Bus, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if id := cfg.Identity; id != nil {
+		if cfg.NodeID != "" && cfg.NodeID != id.ID() {
+			return nil, fmt.Errorf("nats: node id %q is not the identity's %q", cfg.NodeID, id.ID())
+		}
+		cfg.NodeID = id.ID()
+	}
 	b := &Bus{cfg: cfg, log: cfg.Logger, closed: make(chan struct{})}
 	var closeOnce sync.Once
 	opts := []nats.Option{
 		nats.Name(cfg.Name),
 		// A TLS handshake (and a first connection) across a slow link or to
 		// a busy server needs more than nats.go's 2 s.
-		nats.Timeout(5*time.Second),
+		nats.Timeout(5 * time.Second),
 		nats.NoEcho(),
 		nats.MaxReconnects(-1),
 		// Servers are listed first preferred (BusConfig.Servers); nats.go
@@ -192,7 +209,18 @@ func (b *Bus) header() nats.Header {
 	return h
 }
 
-func (b *Bus) publish(subject string, v any) error {
+// signedHeader is our headers with a signature of body as kind.
+func (b *Bus) signedHeader(kind string, body []byte) nats.Header {
+	h := b.header()
+	b.cfg.Identity.Sign(h, kind, body)
+	return h
+}
+
+// errNoIdentity: signed messages need the bus's Identity.
+var errNoIdentity = errors.New("the bus has no node identity")
+
+// publish sends v on subject, signed as kind unless kind is "".
+func (b *Bus) publish(subject, kind string, v any) error {
 	data, err := Encode(v)
 	if err != nil {
 		return err
@@ -201,7 +229,14 @@ func (b *Bus) publish(subject string, v any) error {
 	if b.Isolated() {
 		return nil // cut off: dropped, as if sent to nobody
 	}
-	if err := b.nc.PublishMsg(&nats.Msg{Subject: subject, Data: data, Header: b.header()}); err != nil {
+	h := b.header()
+	if kind != "" {
+		if b.cfg.Identity == nil {
+			return fmt.Errorf("publish %s: %w", subject, errNoIdentity)
+		}
+		h = b.signedHeader(kind, data)
+	}
+	if err := b.nc.PublishMsg(&nats.Msg{Subject: subject, Data: data, Header: h}); err != nil {
 		return fmt.Errorf("publish %s: %w", subject, err)
 	}
 	return nil
@@ -209,25 +244,32 @@ func (b *Bus) publish(subject string, v any) error {
 
 // PublishTx announces a transaction accepted into this node's mempool.
 func (b *Bus) PublishTx(tx *chain.Tx) error {
-	return b.publish(b.cfg.Subjects.Tx(), TxMessage{Tx: *tx})
+	return b.publish(b.cfg.Subjects.Tx(), "", TxMessage{Tx: *tx})
 }
 
 // PublishBlock announces a block this node mined or adopted.
 func (b *Bus) PublishBlock(blk *chain.Block) error {
-	return b.publish(b.cfg.Subjects.Block(), BlockMessage{Block: *blk, Hash: blk.Hash()})
+	return b.publish(b.cfg.Subjects.Block(), "", BlockMessage{Block: *blk, Hash: blk.Hash()})
 }
 
-// PublishPresence sends a presence beat.
+// PublishPresence sends a presence beat, signed.
 func (b *Bus) PublishPresence(s *NodeState) error {
-	return b.publish(b.cfg.Subjects.Presence(), s)
+	return b.publish(b.cfg.Subjects.Presence(), KindPresence, s)
 }
 
 // Handlers receive decoded messages from other nodes. Each is called from
-// one goroutine per subject, in arrival order.
+// one goroutine per subject, in arrival order. A presence beat reaches its
+// handler only when its signature is good: from is then the id its key
+// hashes to.
 type Handlers struct {
 	Tx       func(from string, tx *chain.Tx)
 	Block    func(from string, blk *chain.Block)
 	Presence func(from string, s *NodeState)
+	// PresenceWanted, if set, is asked before a beat's signature is checked
+	// (the costly step) whether a beat from that sender would be used at
+	// all; a beat it refuses is dropped as DropRefused. It lets a flood of
+	// new ids cost a node no signature checks once its peer table is full.
+	PresenceWanted func(from string) bool
 }
 
 // checkHeaders returns the sender and whether the message may be handled.
@@ -273,7 +315,9 @@ const (
 	pendingBytes = 256 << 20
 )
 
-func subscribe[T any](b *Bus, subject string, limit int, handle func(from string, v *T)) error {
+// subscribe runs the inbound pipeline on subject: recover, headers, size,
+// the signature (for a kind other than ""), strict decode, then handle.
+func subscribe[T any](b *Bus, subject, kind string, limit int, wanted func(string) bool, handle func(from string, v *T)) error {
 	sub, err := b.nc.Subscribe(subject, func(m *nats.Msg) {
 		if !b.handlers.TryRLock() {
 			return // the bus is closing: Close waits for handlers that began
@@ -298,6 +342,21 @@ func subscribe[T any](b *Bus, subject string, limit int, handle func(from string
 			// connection using our id.
 			b.drop(subject, DropBadHeader)
 			return
+		}
+		if len(m.Data) > limit {
+			b.drop(subject, DropTooLarge)
+			return
+		}
+		if wanted != nil && !wanted(from) {
+			b.drop(subject, DropRefused)
+			return
+		}
+		if kind != "" {
+			if err := Verify(m.Header, kind, m.Data); err != nil {
+				b.log.Debug("bad signature", "subject", subject, "from", from, "err", err)
+				b.drop(subject, DropBadSignature)
+				return
+			}
 		}
 		var v T
 		if err := Decode(m.Data, limit, &v); err != nil {
@@ -325,12 +384,12 @@ func subscribe[T any](b *Bus, subject string, limit int, handle func(from string
 func (b *Bus) Subscribe(h Handlers) error {
 	s := b.cfg.Subjects
 	if h.Tx != nil {
-		if err := subscribe(b, s.Tx(), MaxTxMessage, func(from string, m *TxMessage) { h.Tx(from, &m.Tx) }); err != nil {
+		if err := subscribe(b, s.Tx(), "", MaxTxMessage, nil, func(from string, m *TxMessage) { h.Tx(from, &m.Tx) }); err != nil {
 			return err
 		}
 	}
 	if h.Block != nil {
-		if err := subscribe(b, s.Block(), MaxBlockMessage, func(from string, m *BlockMessage) {
+		if err := subscribe(b, s.Block(), "", MaxBlockMessage, nil, func(from string, m *BlockMessage) {
 			if m.Block.Hash() != m.Hash {
 				b.drop(s.Block(), DropDecode)
 				return
@@ -341,7 +400,7 @@ func (b *Bus) Subscribe(h Handlers) error {
 		}
 	}
 	if h.Presence != nil {
-		if err := subscribe(b, s.Presence(), MaxPresenceMessage, h.Presence); err != nil {
+		if err := subscribe(b, s.Presence(), KindPresence, MaxPresenceMessage, h.PresenceWanted, h.Presence); err != nil {
 			return err
 		}
 	}
@@ -358,10 +417,12 @@ type Responder interface {
 
 // Serve registers the node's endpoints as one instance of the micro
 // service pycotr-node: <prefix>.node.<id>.blocks and .info, and
-// <prefix>.consensus, which every instance answers (no queue group).
+// <prefix>.consensus, which every instance answers (no queue group). The
+// info and consensus replies are signed; block pages are not (their blocks
+// prove themselves).
 func (b *Bus) Serve(r Responder, metadata map[string]string) error {
-	if b.cfg.NodeID == "" {
-		return errors.New("serve: the bus has no node id")
+	if b.cfg.Identity == nil {
+		return fmt.Errorf("serve: %w", errNoIdentity)
 	}
 	svc, err := micro.AddService(b.nc, micro.Config{
 		Name:        ServiceName,
@@ -372,13 +433,20 @@ func (b *Bus) Serve(r Responder, metadata map[string]string) error {
 	if err != nil {
 		return fmt.Errorf("micro service: %w", err)
 	}
-	reply := func(req micro.Request, v any) {
+	// reply answers with v, signed as kind unless kind is "".
+	reply := func(req micro.Request, kind string, v any) {
 		data, err := Encode(v)
-		if err == nil {
-			b.tap(TapOut, req.Reply(), len(data), b.cfg.NodeID, v)
-			err = req.Respond(data, micro.WithHeaders(micro.Headers(b.header())))
-		}
 		if err != nil {
+			b.log.Error("micro respond", "subject", req.Subject(), "err", err)
+			_ = req.Error("500", "encode reply", nil)
+			return
+		}
+		b.tap(TapOut, req.Reply(), len(data), b.cfg.NodeID, v)
+		h := b.header()
+		if kind != "" {
+			h = b.signedHeader(kind, data)
+		}
+		if err := req.Respond(data, micro.WithHeaders(micro.Headers(h))); err != nil {
 			b.log.Warn("micro respond", "subject", req.Subject(), "err", err)
 		}
 	}
@@ -395,17 +463,19 @@ func (b *Bus) Serve(r Responder, metadata map[string]string) error {
 		}
 		return true
 	}
-	state := micro.HandlerFunc(func(req micro.Request) {
-		if versionOK(req) {
-			var ask any = &struct{}{}
-			if req.Subject() == b.cfg.Subjects.Consensus() {
-				ask = consensusAsk{}
+	state := func(kind string) micro.HandlerFunc {
+		return func(req micro.Request) {
+			if versionOK(req) {
+				var ask any = &struct{}{}
+				if req.Subject() == b.cfg.Subjects.Consensus() {
+					ask = consensusAsk{}
+				}
+				b.tapRequest(req, ask)
+				s := r.State()
+				reply(req, kind, &s)
 			}
-			b.tapRequest(req, ask)
-			s := r.State()
-			reply(req, &s)
 		}
-	})
+	}
 	blocks := micro.HandlerFunc(func(req micro.Request) {
 		if !versionOK(req) {
 			return
@@ -423,16 +493,16 @@ func (b *Bus) Serve(r Responder, metadata map[string]string) error {
 		}
 		b.tapRequest(req, &q)
 		page := r.BlocksAfter(q)
-		reply(req, &page)
+		reply(req, "", &page)
 	})
 	grp := svc.AddGroup(b.cfg.Subjects.NodeGroup(b.cfg.NodeID))
 	if err := grp.AddEndpoint("blocks", blocks); err != nil {
 		return fmt.Errorf("micro endpoint blocks: %w", err)
 	}
-	if err := grp.AddEndpoint("info", state); err != nil {
+	if err := grp.AddEndpoint("info", state(KindInfo)); err != nil {
 		return fmt.Errorf("micro endpoint info: %w", err)
 	}
-	if err := svc.AddEndpoint("consensus", state,
+	if err := svc.AddEndpoint("consensus", state(KindConsensus),
 		micro.WithEndpointSubject(b.cfg.Subjects.Consensus()),
 		micro.WithEndpointQueueGroupDisabled()); err != nil {
 		return fmt.Errorf("micro endpoint consensus: %w", err)
@@ -443,9 +513,15 @@ func (b *Bus) Serve(r Responder, metadata map[string]string) error {
 	return nil
 }
 
+// MaxGatherReplies bounds the replies one consensus gather keeps.
+const MaxGatherReplies = 1024
+
 // GatherStates asks every node on the network for its state
 // (scatter-gather on <prefix>.consensus): it collects replies until none
-// arrives for stall, or ctx ends.
+// arrives for stall, or ctx ends. It keeps one reply per node, and only
+// replies signed by the node their Pycotr-Node names, whose body names that
+// node too; the others are dropped and counted (DropBadSignature,
+// DropIDMismatch, DropDuplicate).
 func (b *Bus) GatherStates(ctx context.Context, stall time.Duration) ([]NodeState, error) {
 	if b.Isolated() {
 		return nil, fmt.Errorf("gather: %w", ErrIsolated)
@@ -461,7 +537,8 @@ func (b *Bus) GatherStates(ctx context.Context, stall time.Duration) ([]NodeStat
 	}
 	b.tapOut(b.cfg.Subjects.Consensus(), 2, consensusAsk{})
 	var out []NodeState
-	for {
+	seen := make(map[string]bool)
+	for len(out) < MaxGatherReplies {
 		wait := stall
 		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
 			wait = time.Until(dl)
@@ -476,66 +553,111 @@ func (b *Bus) GatherStates(ctx context.Context, stall time.Duration) ([]NodeStat
 			}
 			return out, fmt.Errorf("gather: %w", err)
 		}
-		if _, ok := b.checkHeaders(m, false); !ok {
+		from, ok := b.checkHeaders(m, true)
+		if !ok {
 			continue
 		}
 		var s NodeState
-		if err := Decode(m.Data, MaxPresenceMessage, &s); err != nil {
-			b.drop(m.Subject, DropDecode)
+		if err := b.decodeSigned(m, from, KindConsensus, &s); err != nil {
 			continue
 		}
+		if seen[from] {
+			b.drop(m.Subject, DropDuplicate)
+			continue
+		}
+		seen[from] = true
 		b.tapIn(m, &s)
 		out = append(out, s)
 	}
+	return out, nil
 }
 
-// request sends a request with our headers and checks the reply for a
-// micro service error (returned as a wrapped *RemoteError) and the size
-// limit.
-func (b *Bus) request(ctx context.Context, subject string, v any, limit int, out any) (int, error) {
+// decodeSigned checks a signed state reply from the node from: size, the
+// signature, strict decoding, and that the body names from. What fails is
+// dropped and counted, and returned as an error.
+func (b *Bus) decodeSigned(m *nats.Msg, from, kind string, s *NodeState) error {
+	if len(m.Data) > MaxPresenceMessage {
+		b.drop(m.Subject, DropTooLarge)
+		return ErrTooLarge
+	}
+	if err := Verify(m.Header, kind, m.Data); err != nil {
+		b.log.Debug("bad signature", "subject", m.Subject, "from", from, "err", err)
+		b.drop(m.Subject, DropBadSignature)
+		return err
+	}
+	if err := Decode(m.Data, MaxPresenceMessage, s); err != nil {
+		b.drop(m.Subject, DropDecode)
+		return err
+	}
+	if s.NodeID != from {
+		b.drop(m.Subject, DropIDMismatch)
+		return fmt.Errorf("%s reply from %s names %q", kind, from, s.NodeID)
+	}
+	return nil
+}
+
+// request sends a request with our headers and returns the reply, checked
+// for a micro service error (returned as a wrapped *RemoteError) and its
+// headers.
+func (b *Bus) request(ctx context.Context, subject string, v any) (*nats.Msg, error) {
 	if b.Isolated() {
-		return 0, fmt.Errorf("request %s: %w", subject, ErrIsolated)
+		return nil, fmt.Errorf("request %s: %w", subject, ErrIsolated)
 	}
 	data, err := Encode(v)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	b.tapOut(subject, len(data), v)
 	m, err := b.nc.RequestMsgWithContext(ctx, &nats.Msg{Subject: subject, Data: data, Header: b.header()})
 	if err != nil {
-		return 0, fmt.Errorf("request %s: %w", subject, err)
+		return nil, fmt.Errorf("request %s: %w", subject, err)
 	}
 	if re := remoteError(m.Header); re != nil {
-		return len(m.Data), fmt.Errorf("request %s: %w", subject, re)
+		return m, fmt.Errorf("request %s: %w", subject, re)
 	}
 	if _, ok := b.checkHeaders(m, false); !ok {
-		return len(m.Data), fmt.Errorf("request %s: incompatible reply version", subject)
+		return m, fmt.Errorf("request %s: incompatible reply headers", subject)
 	}
-	if err := Decode(m.Data, limit, out); err != nil {
-		b.drop(subject, DropDecode)
-		return len(m.Data), fmt.Errorf("request %s: %w", subject, err)
-	}
-	b.tapIn(m, out)
-	return len(m.Data), nil
+	return m, nil
 }
 
 // RequestBlocks asks one node for a page of blocks. It returns the page
 // and the payload size in bytes; a refusal by the peer is a *RemoteError.
 func (b *Bus) RequestBlocks(ctx context.Context, nodeID string, req BlocksRequest) (*BlocksReply, int, error) {
-	var r BlocksReply
-	n, err := b.request(ctx, b.cfg.Subjects.NodeBlocks(nodeID), req, MaxReplyMessage, &r)
+	subject := b.cfg.Subjects.NodeBlocks(nodeID)
+	m, err := b.request(ctx, subject, req)
 	if err != nil {
-		return nil, n, err
+		if m != nil {
+			return nil, len(m.Data), err
+		}
+		return nil, 0, err
 	}
-	return &r, n, nil
+	var r BlocksReply
+	if err := Decode(m.Data, MaxReplyMessage, &r); err != nil {
+		b.drop(subject, DropDecode)
+		return nil, len(m.Data), fmt.Errorf("request %s: %w", subject, err)
+	}
+	b.tapIn(m, &r)
+	return &r, len(m.Data), nil
 }
 
-// RequestInfo asks one node for its description.
+// RequestInfo asks one node for its description, which must be signed by
+// that node.
 func (b *Bus) RequestInfo(ctx context.Context, nodeID string) (*NodeState, error) {
-	var s NodeState
-	if _, err := b.request(ctx, b.cfg.Subjects.NodeInfo(nodeID), struct{}{}, MaxPresenceMessage, &s); err != nil {
+	subject := b.cfg.Subjects.NodeInfo(nodeID)
+	m, err := b.request(ctx, subject, struct{}{})
+	if err != nil {
 		return nil, err
 	}
+	if from := m.Header.Get(HeaderNode); from != nodeID {
+		b.drop(subject, DropBadSignature)
+		return nil, fmt.Errorf("request %s: reply from %q: %w", subject, from, ErrBadSignature)
+	}
+	var s NodeState
+	if err := b.decodeSigned(m, nodeID, KindInfo, &s); err != nil {
+		return nil, fmt.Errorf("request %s: %w", subject, err)
+	}
+	b.tapIn(m, &s)
 	return &s, nil
 }
 

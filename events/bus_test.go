@@ -51,6 +51,32 @@ func testBusDrops(t *testing.T, s *Server, id string, drops *dropLog) *Bus {
 
 func testBus(t *testing.T, s *Server, id string) *Bus { return testBusDrops(t, s, id, nil) }
 
+// testIdentity is a new node identity.
+func testIdentity(t testing.TB) *Identity {
+	t.Helper()
+	id, err := NewIdentity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// testNodeBus is the bus of a node with a new identity.
+func testNodeBus(t *testing.T, s *Server, drops *dropLog) (*Bus, string) {
+	t.Helper()
+	id := testIdentity(t)
+	cfg := BusConfig{Embedded: s, Identity: id, Name: id.ID()}
+	if drops != nil {
+		cfg.OnDrop = drops.add
+	}
+	b, err := Connect(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return b, id.ID()
+}
+
 type fakeResponder struct{ state NodeState }
 
 func (f fakeResponder) State() NodeState { return f.state }
@@ -105,7 +131,7 @@ func TestBusBroadcastsAndHeaders(t *testing.T) {
 	good := `{"tx":{"type":"transfer","id":"t2","to":"","amount":0,"fee":0}}`
 	pub("pycotr.tx", nil, good)                                                       // no headers
 	pub("pycotr.tx", hdr(HeaderVersion, ProtocolVersion), good)                       // no node
-	pub("pycotr.tx", hdr(HeaderVersion, "2", HeaderNode, "x"), good)                  // wrong version
+	pub("pycotr.tx", hdr(HeaderVersion, "99", HeaderNode, "x"), good)                 // wrong version
 	pub("pycotr.tx", hdr(HeaderVersion, ProtocolVersion, HeaderNode, "a.b"), good)    // bad node id
 	pub("pycotr.tx", hdr(HeaderVersion, ProtocolVersion, HeaderNode, "recv"), good)   // our own id
 	pub("pycotr.tx", hdr(HeaderVersion, ProtocolVersion, HeaderNode, "x"), good+"{}") // trailing
@@ -138,13 +164,16 @@ func TestBusServeAndRequest(t *testing.T) {
 	a, b := clusterPair(t, true) // the service on one server, its clients on the other
 	testkit.Eventually(t, 5*time.Second, "route up", func() bool { return a.NumRoutes() > 0 })
 	var drops dropLog
-	srv := testBusDrops(t, a, "n1", &drops)
-	if err := srv.Serve(fakeResponder{NodeState{NodeID: "n1", Work: "5"}}, nil); err != nil {
+	srv, n1 := testNodeBus(t, a, &drops)
+	if err := srv.Serve(fakeResponder{NodeState{NodeID: n1, Work: "5"}}, nil); err != nil {
 		t.Fatal(err)
 	}
-	other := testBus(t, a, "n2")
-	if err := other.Serve(fakeResponder{NodeState{NodeID: "n2", Work: "7"}}, nil); err != nil {
+	other, n2 := testNodeBus(t, a, nil)
+	if err := other.Serve(fakeResponder{NodeState{NodeID: n2, Work: "7"}}, nil); err != nil {
 		t.Fatal(err)
+	}
+	if err := testBus(t, a, "no-identity").Serve(fakeResponder{}, nil); err == nil {
+		t.Error("a bus without an identity served")
 	}
 	cli := testBus(t, b, "n3")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -153,17 +182,17 @@ func TestBusServeAndRequest(t *testing.T) {
 	var info *NodeState
 	testkit.Eventually(t, 5*time.Second, "info across the route", func() bool {
 		var err error
-		info, err = cli.RequestInfo(ctx, "n1")
+		info, err = cli.RequestInfo(ctx, n1)
 		return err == nil
 	})
-	if info.NodeID != "n1" {
+	if info.NodeID != n1 {
 		t.Errorf("info from %q", info.NodeID)
 	}
-	r, n, err := cli.RequestBlocks(ctx, "n1", BlocksRequest{Locator: make([]chain.Hash, 3), MaxBlocks: 2})
+	r, n, err := cli.RequestBlocks(ctx, n1, BlocksRequest{Locator: make([]chain.Hash, 3), MaxBlocks: 2})
 	if err != nil || r.TipHeight != 3 || !r.More || n == 0 {
 		t.Fatalf("blocks reply %+v, %d bytes, %v", r, n, err)
 	}
-	_, _, err = cli.RequestBlocks(ctx, "n1", BlocksRequest{Locator: make([]chain.Hash, MaxLocator+1)})
+	_, _, err = cli.RequestBlocks(ctx, n1, BlocksRequest{Locator: make([]chain.Hash, MaxLocator+1)})
 	if err == nil {
 		t.Error("oversized locator answered")
 	}
@@ -190,11 +219,11 @@ func TestBusServeAndRequest(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer raw.Close()
-	m, err := raw.Request("pycotr.node.n1.blocks", []byte("{not json"), 2*time.Second)
+	m, err := raw.Request("pycotr.node."+n1+".blocks", []byte("{not json"), 2*time.Second)
 	if err != nil || m.Header.Get("Nats-Service-Error-Code") != "400" {
 		t.Errorf("garbage request: %v, headers %v", err, m)
 	}
-	m, err = raw.RequestMsg(&nats.Msg{Subject: "pycotr.node.n1.info", Header: nats.Header{HeaderVersion: {"0"}}}, 2*time.Second)
+	m, err = raw.RequestMsg(&nats.Msg{Subject: "pycotr.node." + n1 + ".info", Header: nats.Header{HeaderVersion: {"0"}}}, 2*time.Second)
 	if err != nil || m.Header.Get("Nats-Service-Error-Code") != "400" {
 		t.Errorf("wrong-version request: %v, headers %v", err, m)
 	}

@@ -3,13 +3,17 @@ package events
 import "github.com/pycotr/pycotr/chain"
 
 // ProtocolVersion is sent in the Pycotr-Version header. A node ignores, and
-// counts, messages of another version.
-const ProtocolVersion = "1"
+// counts, messages of another version. Version 2 signs presence beats and
+// consensus and info replies (Pycotr-Key, Pycotr-Sig) and derives node ids
+// from keys.
+const ProtocolVersion = "2"
 
 // Header names (case-sensitive in NATS).
 const (
 	HeaderNode    = "Pycotr-Node"
 	HeaderVersion = "Pycotr-Version"
+	HeaderKey     = "Pycotr-Key" // signed messages: the sender's Ed25519 public key, hex
+	HeaderSig     = "Pycotr-Sig" // signed messages: Ed25519 signature of SignedBytes, hex
 )
 
 // Size limits for inbound payloads, checked before decoding.

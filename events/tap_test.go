@@ -78,7 +78,8 @@ func TestIsolatedBus(t *testing.T) {
 	s := startTestServer(t, ServerConfig{Listen: "127.0.0.1:0"})
 	var drops dropLog
 	tap := NewTap(64)
-	cut, err := Connect(BusConfig{Embedded: s, NodeID: "cut", Name: "cut", Tap: tap, OnDrop: drops.add})
+	id := testIdentity(t)
+	cut, err := Connect(BusConfig{Embedded: s, Identity: id, Name: "cut", Tap: tap, OnDrop: drops.add})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +92,7 @@ func TestIsolatedBus(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := cut.Serve(fakeResponder{NodeState{NodeID: "cut", Name: "cut"}}, nil); err != nil {
+	if err := cut.Serve(fakeResponder{NodeState{NodeID: id.ID(), Name: "cut"}}, nil); err != nil {
 		t.Fatal(err)
 	}
 	cut.SetIsolated(true)
@@ -132,7 +133,7 @@ func TestIsolatedBus(t *testing.T) {
 	if err := cut.PublishTx(&chain.Tx{Type: chain.TxTransfer, ID: "healed", Amount: 7}); err != nil {
 		t.Fatal(err)
 	}
-	if g := testkit.Receive(t, got, 5*time.Second, "the healed message", func(string) bool { return true }); g != "cut/healed" {
+	if g := testkit.Receive(t, got, 5*time.Second, "the healed message", func(string) bool { return true }); g != id.ID()+"/healed" {
 		t.Fatalf("after the heal received %q", g)
 	}
 	states, err = other.GatherStates(context.Background(), 200*time.Millisecond)

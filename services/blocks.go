@@ -36,7 +36,7 @@ func (n *Node) onBlock(from string, b *chain.Block) {
 	}
 	out, err := n.acceptBlock(from, b)
 	if err == nil && out.Status == chain.StatusOrphan {
-		n.sync.request(from)
+		n.sync.request(from, nil)
 	}
 }
 
@@ -53,7 +53,7 @@ func (n *Node) submitMined(b *chain.Block) {
 		return // the tip moved just as we solved: our block is a side branch
 	}
 	n.stats.blocksMined.Add(1)
-	n.afterProcess(n.cfg.ID, out, nil)
+	n.afterProcess(n.ID(), out, nil)
 	n.log.Info("mined block", "height", b.Header.Height, "hash", out.Hash.Short(), "txs", len(b.Txs)-1)
 	if err := n.bus.PublishBlock(b); err != nil {
 		n.log.Warn("announce block", "err", err)
@@ -75,7 +75,7 @@ func (n *Node) afterProcess(source string, out chain.Outcome, err error) {
 			return
 		}
 	}
-	if source != n.cfg.ID {
+	if source != n.ID() {
 		n.stats.blocksAccepted.Add(1)
 	}
 	if len(out.Connected) == 0 {

@@ -3,10 +3,7 @@ package services
 import (
 	"context"
 	"math/big"
-	"slices"
 	"time"
-
-	"github.com/pycotr/pycotr/events"
 )
 
 // requestConsensus asks the consensus loop for a round soon.
@@ -33,9 +30,12 @@ func (n *Node) consensusLoop(ctx context.Context) {
 	}
 }
 
-// consensusRound asks every node for its tip (scatter-gather) and syncs
-// from the ones with more work, best first, until ours is the most-work
-// chain known.
+// consensusRound asks every node for its tip (scatter-gather) and catches
+// up from the ones with more work than ours. The bus keeps one signed reply
+// per node (a node answering many times, or for another, is dropped); the
+// syncer asks them all at once, most work first, and skips those backed
+// off, so a peer that lies about its tip or does not serve costs the round
+// at most one page timeout.
 func (n *Node) consensusRound(ctx context.Context) {
 	gctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	states, err := n.bus.GatherStates(gctx, n.cfg.GatherStall)
@@ -44,33 +44,20 @@ func (n *Node) consensusRound(ctx context.Context) {
 		n.log.Debug("consensus gather", "err", err)
 		return
 	}
-	type cand struct {
-		id   string
-		work *big.Int
-	}
-	var cands []cand
+	var claims []claim
 	for _, s := range states {
-		if s.NodeID == n.cfg.ID {
+		if s.NodeID == n.ID() {
 			continue
 		}
 		w, ok := new(big.Int).SetString(s.Work, 10)
-		if !ok || !events.ValidNodeID(s.NodeID) {
+		if !ok || w.Sign() < 0 {
 			n.stats.natsDrop("bad-consensus-state")
 			continue
 		}
-		cands = append(cands, cand{s.NodeID, w})
+		claims = append(claims, claim{peer: s.NodeID, work: w})
 	}
-	slices.SortFunc(cands, func(a, b cand) int { return b.work.Cmp(a.work) })
-	for _, c := range cands {
-		if c.work.Cmp(n.chain.Tip().Work) <= 0 {
-			break
-		}
-		if err := n.sync.from(ctx, c.id); err != nil && ctx.Err() == nil {
-			n.stats.syncFailures.Add(1)
-			n.log.Warn("consensus sync", "peer", c.id, "err", err)
-		}
-	}
-	if n.natsConnected() {
+	n.sync.catchUp(ctx, claims, nil)
+	if n.natsConnected() && ctx.Err() == nil {
 		n.synced.Store(true)
 	}
 }

@@ -7,7 +7,8 @@
 //   - txs.go: transaction intake (SubmitTx) and relay receive;
 //   - blocks.go: block intake and the one entry point, processBlock, for
 //     announced, synced and mined blocks;
-//   - sync.go: the syncer, chain sync by block locator in pages;
+//   - sync.go: the syncer, chain sync by block locator in pages, and
+//     backoff.go, how long a peer that failed waits;
 //   - consensus.go: consensus rounds by scatter-gather;
 //   - presence.go: presence beats and the peer table's updates;
 //   - peers.go: the peer directory (Peers);

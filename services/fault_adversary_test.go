@@ -46,7 +46,13 @@ func TestFaultAdversarialPeer(t *testing.T) {
 	p.MaxBlockBytes = 32 << 10
 	g := chaintest.Genesis(t, p)
 	srv := startServer(t, events.ServerConfig{Listen: "127.0.0.1:0"})
-	nodes := startNodes(t, srv, g, 2, func(_ int, c *Config) { c.ConsensusInterval = 200 * time.Millisecond })
+	nodes := startNodes(t, srv, g, 2, func(_ int, c *Config) {
+		c.ConsensusInterval = 200 * time.Millisecond
+		// Peers expire after 3 s: the flood below must fill the table
+		// faster than its first beats expire, and each beat's signature
+		// check is slow under the race detector on a loaded machine.
+		c.PresenceInterval = time.Second
+	})
 	v, h := nodes[0], nodes[1]
 
 	kF := testKey(t, 5)
@@ -76,10 +82,22 @@ func TestFaultAdversarialPeer(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// presence publishes a beat signed by id (a node of its own, lying).
+	presence := func(id *events.Identity, s events.NodeState) {
+		t.Helper()
+		data, err := events.Encode(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := nc.PublishMsg(&nats.Msg{Subject: "pycotr.presence", Header: signedHeader(id, events.KindPresence, data), Data: data}); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	// 1. A slow peer: it claims more work, and its blocks endpoint answers
 	// nothing until released (long after the 10 s sync timeout).
-	slow := uuid.NewString()
+	slowID := newIdentity(t)
+	slow := slowID.ID()
 	release := make(chan struct{})
 	var releaseOnce sync.Once
 	t.Cleanup(func() { releaseOnce.Do(func() { close(release) }) })
@@ -96,7 +114,7 @@ func TestFaultAdversarialPeer(t *testing.T) {
 	nc.Flush()
 	lure := v.State()
 	lure.NodeID, lure.Name, lure.Work, lure.Tip = slow, "slow", strings.Repeat("9", 40), chain.Hash{9}
-	publish("pycotr.presence", slow, lure)
+	presence(slowID, lure)
 	testkit.Eventually(t, 5*time.Second, "the victim asks the slow peer for blocks", func() bool {
 		_, ok := askedBy.Load(v.ID())
 		return ok
@@ -180,17 +198,30 @@ func TestFaultAdversarialPeer(t *testing.T) {
 	})
 	t.Logf("blocks rejected: %v", v.Stats().BlocksRejected)
 
-	// 3. Presence floods.
-	floodIDs := func(n int) []string {
-		ids := make([]string, n)
-		for i := range ids {
-			ids[i] = uuid.NewString()
+	// 3. Presence floods: beats from n fake nodes, each signed by its own
+	// key, made before they are sent (signing is slow under the race
+	// detector, and the flood must come faster than a peer's TTL).
+	flood := func(n int, work string) []*nats.Msg {
+		msgs := make([]*nats.Msg, n)
+		for i := range msgs {
+			id := newIdentity(t)
+			s := events.NodeState{NodeID: id.ID(), Name: "fake", URL: "http://fake.invalid", ChainID: id.ID(), Work: work, Tip: chain.Hash{1}, Version: "0"}
+			data, err := events.Encode(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			msgs[i] = &nats.Msg{Subject: "pycotr.presence", Header: signedHeader(id, events.KindPresence, data), Data: data}
 		}
-		return ids
+		return msgs
 	}
-	beat := func(id, work string) {
-		s := events.NodeState{NodeID: id, Name: "fake", URL: "http://fake.invalid", ChainID: id, Work: work, Tip: chain.Hash{1}, Version: "0"}
-		publish("pycotr.presence", id, s)
+	send := func(msgs []*nats.Msg) {
+		t.Helper()
+		for _, m := range msgs {
+			if err := nc.PublishMsg(m); err != nil {
+				t.Fatal(err)
+			}
+		}
+		nc.Flush()
 	}
 	var maxPeers atomic.Int64
 	sample := func() {
@@ -198,12 +229,9 @@ func TestFaultAdversarialPeer(t *testing.T) {
 			maxPeers.Store(n)
 		}
 	}
-	ids := floodIDs(3000)
+	beats := flood(3000, "0")
 	for round := 0; round < 3; round++ { // three beats from each: longer than a peer's TTL
-		for _, id := range ids {
-			beat(id, "0")
-		}
-		nc.Flush()
+		send(beats)
 		sample()
 	}
 	testkit.Eventually(t, 5*time.Second, "the flood fills the table to its bound", func() bool { sample(); return maxPeers.Load() == 256 })
@@ -213,10 +241,7 @@ func TestFaultAdversarialPeer(t *testing.T) {
 	honestKept := slices.ContainsFunc(v.Peers().List(), func(s events.NodeState) bool { return s.NodeID == h.ID() })
 	// Fake ids claiming more work than anyone: each lure is a sync that
 	// fails at once (no responder) and is counted; the queue is bounded.
-	for _, id := range floodIDs(500) {
-		beat(id, strings.Repeat("9", 50))
-	}
-	nc.Flush()
+	send(flood(500, strings.Repeat("9", 50)))
 	testkit.Eventually(t, 5*time.Second, "the flood expires, the honest peer stays", func() bool {
 		sample()
 		ps := v.Peers().List()
@@ -224,6 +249,9 @@ func TestFaultAdversarialPeer(t *testing.T) {
 	})
 	if m := maxPeers.Load(); m > 256 {
 		t.Errorf("peer table reached %d entries, bound 256", m)
+	}
+	if v.Stats().NATSDrops[events.DropRefused] == 0 {
+		t.Error("no beat refused before its signature check while the table was full")
 	}
 	tip1, pending1, bal1 := snap()
 	if tip1 != tip0 || !slices.Equal(pending1, pending0) || !maps.Equal(bal1, bal0) {
@@ -269,8 +297,9 @@ func TestFaultAdversarialPeer(t *testing.T) {
 		return st == chain.TxConfirmed && sameTip(v, h)
 	})
 	h.Miner().Stop()
-	// Proof that this happened while the sync hung: it has not failed yet.
-	liveWhileHung := v.Stats().SyncFailures == failsBefore
+	// Proof that this happened while the sync hung: it has not failed yet
+	// (the slow peer is not backed off).
+	liveWhileHung := v.sync.backoff.strikes(slow) == 0
 	v.Miner().Start()
 	mined := v.Stats().BlocksMined
 	testkit.Eventually(t, 10*time.Second, "the victim mines a block h adopts", func() bool {
@@ -278,11 +307,14 @@ func TestFaultAdversarialPeer(t *testing.T) {
 	})
 	v.Miner().Stop()
 
-	// 6. The hung sync times out and is counted; the late answer is then
-	// released into a closed inbox.
+	// 6. The hung sync times out, is counted and backs the slow peer off;
+	// the late answer is then released into a closed inbox.
 	testkit.Eventually(t, 15*time.Second, "the hung sync times out", func() bool {
-		return v.Stats().SyncFailures > failsBefore && time.Since(hungAt) >= 10*time.Second
+		return v.Stats().SyncFailures > failsBefore && v.sync.backoff.strikes(slow) > 0
 	})
+	if took := time.Since(hungAt); took < 10*time.Second-500*time.Millisecond {
+		t.Errorf("the hung sync failed after %s, before the 10 s page timeout", took)
+	}
 	releaseOnce.Do(func() { close(release) })
 	testkit.Eventually(t, 5*time.Second, "one tip", func() bool { return sameTip(v, h) })
 	checkLedgers(t, v, h)

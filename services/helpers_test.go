@@ -163,3 +163,22 @@ func waitEvent(t testing.TB, ch <-chan Event, within time.Duration, what string,
 	t.Helper()
 	return testkit.Receive(t, ch, within, what, want)
 }
+
+// newIdentity is a node identity for a raw connection that plays a node.
+func newIdentity(t testing.TB) *events.Identity {
+	t.Helper()
+	id, err := events.NewIdentity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// signedHeader is the headers of a message of kind signed by id, as a
+// node sends them.
+func signedHeader(id *events.Identity, kind string, data []byte) nats.Header {
+	h := nats.Header{}
+	h.Set(events.HeaderVersion, events.ProtocolVersion)
+	id.Sign(h, kind, data)
+	return h
+}

@@ -60,7 +60,8 @@ func TestHostileInputIsDroppedAndCounted(t *testing.T) {
 	before := snap()
 
 	nc := rawConn(t, srv)
-	fake := uuid.NewString()
+	fakeID := newIdentity(t)
+	fake := fakeID.ID()
 	hdr := func(version, node string) nats.Header {
 		h := nats.Header{}
 		if version != "" {
@@ -130,13 +131,18 @@ func TestHostileInputIsDroppedAndCounted(t *testing.T) {
 	send("pycotr.block", good, encode(events.BlockMessage{Block: badReward, Hash: badReward.Hash()}))
 	send("pycotr.block", good, encode(events.BlockMessage{Block: badPoW, Hash: badPoW.Hash()}))
 
-	// Presence.
+	// Presence: signed by the sender, but not what a beat should be.
+	beat := func(id *events.Identity, data []byte) {
+		t.Helper()
+		send("pycotr.presence", signedHeader(id, events.KindPresence, data), data)
+	}
 	state := v.State()
 	state.NodeID, state.Work = fake, "12"
-	send("pycotr.presence", hdr(events.ProtocolVersion, uuid.NewString()), encode(state)) // id mismatch
+	beat(newIdentity(t), encode(state)) // id mismatch: signed by another node
 	state.Work = "lots"
-	send("pycotr.presence", good, encode(state))
-	send("pycotr.presence", good, []byte(`[1,2,3]`))
+	beat(fakeID, encode(state))
+	beat(fakeID, []byte(`[1,2,3]`))
+	send("pycotr.presence", good, encode(state)) // unsigned
 
 	// Requests to v's endpoints.
 	if r, err := nc.Request("pycotr.node."+v.ID()+".blocks", []byte(`{"locator":7}`), 2*time.Second); err != nil || r.Header.Get("Nats-Service-Error-Code") != "400" {
@@ -168,13 +174,16 @@ func TestHostileInputIsDroppedAndCounted(t *testing.T) {
 	nc.Flush()
 	state.Work, state.Tip = strings.Repeat("9", 60), chain.Hash{1}
 	testkit.Eventually(t, 10*time.Second, "the victim syncs from the fake twice", func() bool {
-		send("pycotr.presence", good, encode(state)) // a beat per poll
+		beat(fakeID, encode(state)) // a beat per poll
 		return served.Load() >= 2 && v.Stats().BlocksRejected["bad-pow"] >= 2
 	})
 
 	wantDrops := map[string]uint64{
-		events.DropNoHeader: 2, events.DropVersion: 2, events.DropBadHeader: 2, events.DropDecode: 9,
-		events.DropTooLarge: 2, "presence-mismatch": 1, "bad-presence": 1,
+		// The fake's garbage consensus replies are unsigned: bad-signature,
+		// as is its unsigned beat. (Its garbage sync page is a decode drop
+		// at whichever honest node asked first.)
+		events.DropNoHeader: 2, events.DropVersion: 2, events.DropBadHeader: 2, events.DropDecode: 8,
+		events.DropTooLarge: 2, "presence-mismatch": 1, "bad-presence": 1, events.DropBadSignature: 2,
 	}
 	wantTx := map[string]uint64{"bad-signature": 1, "insufficient-funds": 1, "reward-in-mempool": 1}
 	wantBlocks := map[string]uint64{"bad-reward": 1, "bad-pow": 2}
@@ -186,6 +195,11 @@ func TestHostileInputIsDroppedAndCounted(t *testing.T) {
 		}
 		return true
 	}
+	defer func() {
+		if t.Failed() {
+			t.Logf("drops %v; tx rejected %v; blocks rejected %v", v.Stats().NATSDrops, v.Stats().TxRejected, v.Stats().BlocksRejected)
+		}
+	}()
 	testkit.Eventually(t, 5*time.Second, "every drop and rejection counted", func() bool {
 		return atLeast(v.Stats().NATSDrops, wantDrops) && atLeast(v.Stats().TxRejected, wantTx) &&
 			atLeast(v.Stats().BlocksRejected, wantBlocks)

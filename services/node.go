@@ -2,6 +2,7 @@ package services
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/rsa"
 	"errors"
 	"fmt"
@@ -9,8 +10,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/google/uuid"
 
 	"github.com/pycotr/pycotr/chain"
 	"github.com/pycotr/pycotr/events"
@@ -23,8 +22,12 @@ const Version = "0.1.0"
 
 // Config configures a Node.
 type Config struct {
-	ID        string // node id and chain id (the original's blockchain_id): a UUID; "" = new
-	Name      string // human name, e.g. node-1
+	// NodeKey is the node's identity key: its node id, which is also its
+	// chain id (the original's blockchain_id), is derived from it
+	// (events.NodeIDOf). nil = the one kept in DataDir, or a new one; a key
+	// kept in DataDir wins over this one.
+	NodeKey   ed25519.PrivateKey
+	Name      string // human name, e.g. node-1; "" = node-<first 8 characters of the id>
 	PublicURL string // the node's public HTTP URL, as peers and the frontend see it
 	MinerKey  *rsa.PrivateKey
 	Miner     miner.Settings
@@ -42,6 +45,10 @@ type Config struct {
 	ConsensusInterval time.Duration // default 10 s
 	GatherStall       time.Duration // scatter-gather: stop after this long without a reply; default 250 ms
 	SyncPageBytes     int           // default 2 MiB, capped by the server's max payload
+	// SyncPageTimeout bounds one sync page request, and the first pages of
+	// one catch-up together (default 10 s): a peer that does not serve
+	// costs a round at most this long.
+	SyncPageTimeout time.Duration
 
 	Logger *slog.Logger
 	Now    func() time.Time // chain clock; nil = time.Now
@@ -53,6 +60,7 @@ type Config struct {
 // are values it hands out (Miner, Peers).
 type Node struct {
 	cfg     Config
+	id      *events.Identity // the node id is id.ID()
 	log     *slog.Logger
 	chain   *chain.Chain
 	bus     *events.Bus // set by Start
@@ -79,15 +87,6 @@ type Node struct {
 // New builds a node: its chain from genesis, its miner and config. Nothing
 // runs until Start.
 func New(cfg Config) (*Node, error) {
-	if cfg.ID == "" {
-		cfg.ID = uuid.NewString()
-	}
-	if _, err := uuid.Parse(cfg.ID); err != nil {
-		return nil, fmt.Errorf("node id %q: want a UUID", cfg.ID)
-	}
-	if cfg.Name == "" {
-		cfg.Name = "node-" + cfg.ID[:8]
-	}
 	if cfg.MinerKey == nil {
 		return nil, errors.New("node: a miner key is required")
 	}
@@ -110,6 +109,9 @@ func New(cfg Config) (*Node, error) {
 	if cfg.SyncPageBytes <= 0 {
 		cfg.SyncPageBytes = 2 << 20
 	}
+	if cfg.SyncPageTimeout <= 0 {
+		cfg.SyncPageTimeout = 10 * time.Second
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -122,7 +124,7 @@ func New(cfg Config) (*Node, error) {
 	}
 	n := &Node{
 		cfg:     cfg,
-		log:     cfg.Logger.With("node", cfg.Name),
+		log:     cfg.Logger,
 		chain:   c,
 		peers:   newPeers(cfg.PublicURL, 3*cfg.PresenceInterval),
 		consReq: make(chan struct{}, 1),
@@ -132,8 +134,10 @@ func New(cfg Config) (*Node, error) {
 		if err := n.openStore(cfg.DataDir); err != nil {
 			return nil, err
 		}
+	} else if err := n.setIdentity(cfg.NodeKey); err != nil {
+		return nil, err
 	}
-	n.source.Store(n.cfg.ID)
+	n.source.Store(n.ID())
 	n.miner, err = miner.New(miner.Config{
 		Settings:   cfg.Miner,
 		Address:    chain.AddressOf(&cfg.MinerKey.PublicKey),
@@ -162,7 +166,7 @@ func (n *Node) Start(ctx context.Context) error {
 		Servers:  n.cfg.NATSServers,
 		Auth:     n.cfg.NATSAuth,
 		Embedded: n.cfg.Embedded,
-		NodeID:   n.cfg.ID,
+		Identity: n.id,
 		Name:     "pycotr " + n.cfg.Name,
 		Subjects: subjects,
 		Logger:   n.log,
@@ -180,15 +184,13 @@ func (n *Node) Start(ctx context.Context) error {
 	}
 	n.bus = bus
 	n.natsUp.Store(bus.Connected())
-	n.sync = newSyncer(n.chain, bus, &n.stats, n.log, n.cfg.SyncPageBytes, func(peer string, b *chain.Block) error {
-		_, err := n.acceptBlock(peer, b)
-		return err
-	})
-	if err := bus.Subscribe(events.Handlers{Tx: n.onTx, Block: n.onBlock, Presence: n.onPresence}); err != nil {
+	n.sync = newSyncer(n.chain, bus, &n.stats, n.log, n.cfg.SyncPageBytes, n.cfg.SyncPageTimeout, n.acceptBlock)
+	if err := bus.Subscribe(events.Handlers{Tx: n.onTx, Block: n.onBlock, Presence: n.onPresence,
+		PresenceWanted: n.peers.wants}); err != nil {
 		bus.Close()
 		return err
 	}
-	if err := bus.Serve(responder{n}, map[string]string{"node_id": n.cfg.ID, "name": n.cfg.Name, "url": n.cfg.PublicURL}); err != nil {
+	if err := bus.Serve(responder{n}, map[string]string{"node_id": n.ID(), "name": n.cfg.Name, "url": n.cfg.PublicURL}); err != nil {
 		bus.Close()
 		return err
 	}
@@ -197,7 +199,7 @@ func (n *Node) Start(ctx context.Context) error {
 		n.wg.Go(func() { loop(ctx) })
 	}
 	n.requestConsensus()
-	n.log.Info("node started", "id", n.cfg.ID, "url", n.cfg.PublicURL, "miner", n.miner.Address().Short(),
+	n.log.Info("node started", "id", n.ID(), "url", n.cfg.PublicURL, "miner", n.miner.Address().Short(),
 		"pause", n.cfg.Miner.Pause, "mode", n.cfg.Miner.Mode)
 	return nil
 }
@@ -232,8 +234,28 @@ func (n *Node) Close() error {
 	return errors.Join(errs...)
 }
 
-// ID is the node id, which is also its chain id.
-func (n *Node) ID() string { return n.cfg.ID }
+// setIdentity makes key (nil: a new one) the node's identity; the node's
+// name and logger follow from it.
+func (n *Node) setIdentity(key ed25519.PrivateKey) error {
+	var err error
+	if key == nil {
+		n.id, err = events.NewIdentity()
+	} else {
+		n.id, err = events.IdentityFromKey(key)
+	}
+	if err != nil {
+		return err
+	}
+	if n.cfg.Name == "" {
+		n.cfg.Name = "node-" + n.id.ID()[:8]
+	}
+	n.log = n.cfg.Logger.With("node", n.cfg.Name)
+	return nil
+}
+
+// ID is the node id, which is also its chain id: a UUID derived from the
+// node's public key (events.NodeIDOf).
+func (n *Node) ID() string { return n.id.ID() }
 
 // Name is the node's human name.
 func (n *Node) Name() string { return n.cfg.Name }
@@ -290,7 +312,7 @@ func (n *Node) State() events.NodeState {
 	tip := n.chain.Tip()
 	count, _ := n.chain.MempoolStats()
 	return events.NodeState{
-		NodeID: n.cfg.ID, Name: n.cfg.Name, URL: n.cfg.PublicURL, ChainID: n.cfg.ID,
+		NodeID: n.ID(), Name: n.cfg.Name, URL: n.cfg.PublicURL, ChainID: n.ID(),
 		Height: tip.Height, Tip: tip.Hash, Work: tip.Work.String(),
 		Pause: n.miner.Pause().Seconds(), Mode: string(n.miner.Mode()), Mining: n.miner.Mining(),
 		BlocksMined: n.stats.blocksMined.Load(), Mempool: count, Peers: n.peers.Len(), Version: Version,

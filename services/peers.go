@@ -45,6 +45,15 @@ func (p *Peers) seen(s events.NodeState, now time.Time) bool {
 	return !known
 }
 
+// wants reports whether a beat from id would be kept: id is known, or the
+// table has room.
+func (p *Peers) wants(id string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_, known := p.m[id]
+	return known || len(p.m) < maxPeers
+}
+
 // expire removes and returns the peers silent for longer than the TTL.
 func (p *Peers) expire(now time.Time) []events.NodeState {
 	p.mu.Lock()

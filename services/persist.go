@@ -67,12 +67,18 @@ func (n *Node) openStore(dir string) error {
 	if err != nil {
 		return err
 	}
-	id, err := s.Identity(n.cfg.ID, n.chain.GenesisHash())
+	key, replaced, err := s.Identity(n.cfg.NodeKey, n.chain.GenesisHash())
+	if err == nil {
+		err = n.setIdentity(key)
+	}
 	if err != nil {
 		s.Close()
 		return fmt.Errorf("data dir %s: %w", dir, err)
 	}
-	n.cfg.ID = id
+	if replaced != "" {
+		n.log.Warn("node id replaced: ids are now derived from a node key kept in the data directory",
+			"old", replaced, "new", n.ID())
+	}
 	replayed, rejected := 0, 0
 	err = s.Blocks(func(b *chain.Block) error {
 		if _, err := n.chain.ProcessBlock(b); err != nil && !errors.Is(err, chain.ErrDuplicateBlock) {

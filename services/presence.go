@@ -41,8 +41,9 @@ func (n *Node) beat() {
 }
 
 // onPresence updates the peer table; a peer ahead of us triggers a sync.
+// The bus has checked the beat's signature: from's key signed it.
 func (n *Node) onPresence(from string, s *events.NodeState) {
-	if s.NodeID != from || from == n.cfg.ID {
+	if s.NodeID != from || from == n.ID() {
 		n.stats.natsDrop("presence-mismatch")
 		return
 	}
@@ -56,6 +57,6 @@ func (n *Node) onPresence(from string, s *events.NodeState) {
 		n.emit(Event{Kind: EventPeerUp, Peer: s})
 	}
 	if w.Cmp(n.chain.Tip().Work) > 0 && !n.chain.HasBlock(s.Tip) {
-		n.sync.request(from)
+		n.sync.request(from, w)
 	}
 }

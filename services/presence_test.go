@@ -57,13 +57,18 @@ func TestPresenceExpiryAndRestart(t *testing.T) {
 		t.Error("still in node 1's table")
 	}
 
-	// Restart with the same configuration (same id), then a brand new node.
+	// Restart with the same configuration and key (same id), then a brand
+	// new node.
+	cfgs[2].NodeKey = gone.id.Key()
 	back := startNode(t, cfgs[2])
+	if back.ID() != gone.ID() {
+		t.Fatalf("restarted with the same key as %s, got id %s", gone.ID(), back.ID())
+	}
 	waitEvent(t, feed, 10*beat, "peer up", func(e Event) bool {
 		return e.Kind == EventPeerUp && e.Peer.NodeID == back.ID()
 	})
 	fresh := cfgs[2]
-	fresh.ID, fresh.Name = "", "node-4"
+	fresh.NodeKey, fresh.Name = nil, "node-4"
 	extra := startNode(t, fresh)
 	testkit.Eventually(t, 10*beat, "both in every table", func() bool {
 		return peersOf(nodes[0])[back.ID()] && peersOf(nodes[0])[extra.ID()] && peersOf(nodes[1])[extra.ID()]

@@ -17,7 +17,7 @@ type Stats struct {
 	SyncBlocks      uint64
 	SyncBytes       uint64
 	SyncRedundant   uint64 // blocks received in sync that were already held (should stay 0)
-	SyncFailures    uint64 // syncs that ended in an error: timeout, no responder, garbage or invalid blocks
+	SyncFailures    uint64 // syncs that failed (timeout, no responder, garbage or invalid blocks) or brought nothing new; each backs the peer off
 	FeedDrops       uint64 // live-view subscribers dropped for falling behind
 
 	TxAccepted     map[string]uint64 // by source: "local", "relay"

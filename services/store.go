@@ -1,6 +1,8 @@
 package services
 
 import (
+	"crypto/ed25519"
+	"crypto/rand"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -9,10 +11,10 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/google/uuid"
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/pycotr/pycotr/chain"
+	"github.com/pycotr/pycotr/events"
 )
 
 // Store keeps a node's blocks and identity on disk (PYCOTR_DATA_DIR), in a
@@ -27,8 +29,9 @@ type Store struct {
 
 var (
 	bucketMeta   = []byte("meta")
-	bucketBlocks = []byte("blocks") // key: height (8 bytes BE) + hash; value: block JSON
-	keyNodeID    = []byte("node_id")
+	bucketBlocks = []byte("blocks")   // key: height (8 bytes BE) + hash; value: block JSON
+	keyNodeID    = []byte("node_id")  // the id derived from node_key (before node keys: a random UUID)
+	keyNodeKey   = []byte("node_key") // the node's Ed25519 private key seed (32 bytes)
 	keyGenesis   = []byte("genesis")
 )
 
@@ -59,27 +62,44 @@ func OpenStore(dir string) (*Store, error) {
 // Close closes the store.
 func (s *Store) Close() error { return s.db.Close() }
 
-// Identity returns the stored node id and checks the genesis hash; on
-// first use it stores the given ones (an empty id gets a new UUID).
-func (s *Store) Identity(id string, genesisHash chain.Hash) (string, error) {
-	err := s.db.Update(func(tx *bolt.Tx) error {
+// Identity returns the stored node key and checks the genesis hash; on
+// first use it stores the given key (nil: a new one) and the genesis hash.
+// A store from before node keys holds a random node id and no key: it gets
+// a key, and the id derived from it replaces the old one, which is
+// returned as replaced (to be logged).
+func (s *Store) Identity(key ed25519.PrivateKey, genesisHash chain.Hash) (_ ed25519.PrivateKey, replaced string, err error) {
+	err = s.db.Update(func(tx *bolt.Tx) error {
 		m := tx.Bucket(bucketMeta)
 		if g := m.Get(keyGenesis); g != nil && string(g) != genesisHash.String() {
 			return fmt.Errorf("store belongs to another network (genesis %s, want %s)", string(g), genesisHash)
 		}
-		if v := m.Get(keyNodeID); v != nil {
-			id = string(v)
+		if seed := m.Get(keyNodeKey); seed != nil {
+			if len(seed) != ed25519.SeedSize {
+				return fmt.Errorf("stored node key: %d bytes, want %d", len(seed), ed25519.SeedSize)
+			}
+			key = ed25519.NewKeyFromSeed(seed)
 			return nil
 		}
-		if id == "" {
-			id = uuid.NewString()
+		if key == nil {
+			if _, key, err = ed25519.GenerateKey(rand.Reader); err != nil {
+				return fmt.Errorf("node key: %w", err)
+			}
+		}
+		if old := m.Get(keyNodeID); old != nil {
+			replaced = string(old)
 		}
 		if err := m.Put(keyGenesis, []byte(genesisHash.String())); err != nil {
 			return err
 		}
-		return m.Put(keyNodeID, []byte(id))
+		if err := m.Put(keyNodeKey, key.Seed()); err != nil {
+			return err
+		}
+		return m.Put(keyNodeID, []byte(events.NodeIDOf(key.Public().(ed25519.PublicKey))))
 	})
-	return id, err
+	if err != nil {
+		return nil, "", err
+	}
+	return key, replaced, nil
 }
 
 func blockKey(b *chain.Block) []byte {

@@ -165,7 +165,7 @@ func TestLateNodeSyncsInPagesAndBlockCostIsFlat(t *testing.T) {
 
 		wire.reset(t)
 		extend(t, a, 1) // not announced: node 2 must sync it
-		b.sync.request(a.ID())
+		b.sync.request(a.ID(), nil)
 		testkit.Eventually(t, 10*time.Second, "the block is synced", func() bool {
 			return sameTip(a, b) && wire.answered("pycotr.node."+a.ID()+".blocks", 1)
 		})
@@ -175,7 +175,7 @@ func TestLateNodeSyncsInPagesAndBlockCostIsFlat(t *testing.T) {
 	h100 := a.Chain().Height()
 
 	extend(t, a, 1000-int(a.Chain().Height()))
-	b.sync.request(a.ID())
+	b.sync.request(a.ID(), nil)
 	testkit.Eventually(t, 20*time.Second, "node 2 at 1 000", func() bool { return sameTip(a, b) })
 	bc1000, sy1000 := cost()
 	h1000 := a.Chain().Height()
@@ -232,12 +232,12 @@ func TestSyncContinuesABranchAcrossPages(t *testing.T) {
 	})
 	a, b := nodes[0], nodes[1]
 	extend(t, a, 5)
-	b.sync.request(a.ID())
+	b.sync.request(a.ID(), nil)
 	testkit.Eventually(t, 10*time.Second, "shared prefix", func() bool { return sameTip(a, b) })
 	extend(t, b, 10) // b's branch: 10 blocks
 	extend(t, a, 60) // a's branch: 60 blocks, many pages
 	before := b.Stats().SyncBlocks
-	b.sync.request(a.ID())
+	b.sync.request(a.ID(), nil)
 	testkit.Eventually(t, 20*time.Second, "b adopts a's longer branch", func() bool { return sameTip(a, b) })
 	got, redundant := b.Stats().SyncBlocks-before, b.Stats().SyncRedundant
 	t.Logf("synced %d blocks (%d already held) in %d pages", got, redundant, b.Stats().SyncPages)
@@ -254,15 +254,15 @@ func TestSyncContinuesABranchAcrossPages(t *testing.T) {
 // TestSyncRequestsAreASet: a burst of requests for one peer cannot crowd
 // out a request for another (the former 64-slot channel dropped them).
 func TestSyncRequestsAreASet(t *testing.T) {
-	s := newSyncer(nil, nil, new(counters), slog.New(slog.DiscardHandler), 0, nil)
+	s := newSyncer(nil, nil, new(counters), slog.New(slog.DiscardHandler), 0, time.Second, nil)
 	for range 1000 {
-		s.request("peer-a")
+		s.request("peer-a", nil)
 	}
-	s.request("peer-b")
-	s.request("peer-a")
+	s.request("peer-b", nil)
+	s.request("peer-a", nil)
 	var got []string
-	for p, ok := s.next(); ok; p, ok = s.next() {
-		got = append(got, p)
+	for c, ok := s.next(); ok; c, ok = s.next() {
+		got = append(got, c.peer)
 	}
 	if len(got) != 2 || got[0] != "peer-a" || got[1] != "peer-b" {
 		t.Errorf("queued %v, want [peer-a peer-b]", got)
