@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"io"
 	"strings"
 
@@ -12,8 +11,7 @@ import (
 
 // runBench parses `pycotr bench`'s flags and runs internal/bench.
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("bench", stderr)
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	quick := fs.Bool("quick", false, "small sizes: a short run (the test's)")
 	only := fs.String("only", "", "comma-separated phases to run: "+strings.Join(bench.Phases, ",")+

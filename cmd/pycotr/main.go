@@ -21,6 +21,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/pycotr/pycotr/internal/cli"
@@ -96,6 +97,32 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stderr, "pycotr: unknown command %q\n", args[0])
 	usage(stderr)
 	return exitUsage
+}
+
+// summaries are the commands' summaries by name, for their -h (filled from
+// commands at start-up: a command's run function cannot read commands).
+var summaries = map[string]string{}
+
+func init() {
+	for _, c := range commands {
+		summaries[c.name] = c.summary
+	}
+}
+
+// newFlagSet is a command's flag set whose -h prints the command's usage
+// line and summary before its flags, to w.
+func newFlagSet(name string, w io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(w)
+	fs.Usage = func() {
+		fmt.Fprintf(w, "usage: pycotr %s [flags]\n\n", name)
+		if s := summaries[name]; s != "" {
+			fmt.Fprintf(w, "%s.\n\n", strings.ToUpper(s[:1])+s[1:])
+		}
+		fmt.Fprintln(w, "flags:")
+		fs.PrintDefaults()
+	}
+	return fs
 }
 
 func usage(w io.Writer) {

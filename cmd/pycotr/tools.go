@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -17,8 +16,7 @@ import (
 // runGenesis rewrites (or, with --check, verifies) the embedded genesis
 // files, one per profile, from their models.
 func runGenesis(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("genesis", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("genesis", stderr)
 	dir := fs.String("root", ".", "repository root holding genesis/")
 	check := fs.Bool("check", false, "only check that the files match the models")
 	if err := fs.Parse(args); err != nil {
@@ -55,8 +53,7 @@ func runGenesis(ctx context.Context, args []string, stdout, stderr io.Writer) er
 
 // runProbe exits 0 when the URL answers 2xx within 3 s.
 func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("probe", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("probe", stderr)
 	fs.Usage = func() { fmt.Fprintln(stderr, "usage: pycotr probe [URL]  (default http://127.0.0.1:3001/readyz)") }
 	if err := fs.Parse(args); err != nil {
 		return usagef("%w", err)

@@ -3,7 +3,6 @@ package main
 import (
 	"github.com/pycotr/pycotr/internal/config"
 
-	"flag"
 	"os"
 	"strconv"
 	"strings"
@@ -15,8 +14,7 @@ import (
 
 func parseUpFlags(args []string) (upConfig, error) {
 	uc := upConfig{}
-	fs := flag.NewFlagSet("up", flag.ContinueOnError)
-	fs.SetOutput(os.Stderr)
+	fs := newFlagSet("up", os.Stderr)
 	fs.IntVar(&uc.nodes, "nodes", 3, "number of nodes")
 	pauses := fs.String("pause", "5,10,15", "miner pauses in seconds, comma-separated, one per node (repeated if fewer)")
 	fs.IntVar(&uc.basePort, "base-port", 3001, "HTTP port of node-1; node-N gets base-port+N-1")

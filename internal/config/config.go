@@ -182,6 +182,11 @@ func LoadNode(args []string) (Node, error) {
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", c.MaxBodyBytes, "largest request body (PYCOTR_MAX_BODY_BYTES)")
 	fs.IntVar(&c.MaxEventStreams, "max-event-streams", c.MaxEventStreams, "most event streams at once (PYCOTR_MAX_EVENT_STREAMS)")
 	fs.SetOutput(os.Stderr)
+	fs.Usage = func() {
+		fmt.Fprint(os.Stderr, "usage: pycotr node [flags]\n\nRun one node. It reads PYCOTR_* variables (README: Configuration); "+
+			"each flag overrides the variable its help names.\n\nflags:\n")
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
