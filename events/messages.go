@@ -5,8 +5,9 @@ import "github.com/pycotr/pycotr/chain"
 // ProtocolVersion is sent in the Pycotr-Version header. A node ignores, and
 // counts, messages of another version. Version 2 signs presence beats and
 // consensus and info replies (Pycotr-Key, Pycotr-Sig) and derives node ids
-// from keys.
-const ProtocolVersion = "2"
+// from keys; version 3 adds the beat interval to a node's state
+// (interval_ms), which a version-2 node's strict decoding would refuse.
+const ProtocolVersion = "3"
 
 // Header names (case-sensitive in NATS).
 const (
@@ -53,6 +54,10 @@ type NodeState struct {
 	Mempool     int        `json:"mempool"`
 	Peers       int        `json:"peers"`
 	Version     string     `json:"version"`
+	// IntervalMillis is the sender's presence beat interval: its next beat
+	// comes within this long, and its peers expire it after three
+	// (services/presence.go, docs/SCALING.md). It grows with the network.
+	IntervalMillis int64 `json:"interval_ms"`
 
 	// Difficulty: the bits the next block needs, the retarget rule's target
 	// block time (0 = fixed difficulty) and blocks until it next applies;

@@ -229,6 +229,11 @@ func TestFaultAdversarialPeer(t *testing.T) {
 			maxPeers.Store(n)
 		}
 	}
+	// The table's bound is lowered to 256 (from maxPeerTable) so that a
+	// flood the race detector can sign in time fills it.
+	v.peers.mu.Lock()
+	v.peers.limit = 256
+	v.peers.mu.Unlock()
 	beats := flood(3000, "0")
 	for round := 0; round < 3; round++ { // three beats from each: longer than a peer's TTL
 		send(beats)

@@ -41,8 +41,15 @@ type Config struct {
 	Embedded    *events.Server
 	Prefix      string
 
-	PresenceInterval  time.Duration // default 2 s; peers expire after 3 missed beats
-	ConsensusInterval time.Duration // default 10 s
+	// PresenceInterval is the base beat interval P (default 2 s): a node
+	// beats every P·max(1, n/8) when it knows n nodes, and its peers
+	// expire it after 3 missed beats (presence.go).
+	PresenceInterval time.Duration
+	// ConsensusInterval is how often a node asks consensusSample random
+	// peers for their tips (default 10 s); a round that asks every node
+	// runs only at start, on reconnect and on the fork lab's heal
+	// (consensus.go).
+	ConsensusInterval time.Duration
 	GatherStall       time.Duration // scatter-gather: stop after this long without a reply; default 250 ms
 	SyncPageBytes     int           // default 2 MiB, capped by the server's max payload
 	// SyncPageTimeout bounds one sync page request, and the first pages of
@@ -78,6 +85,7 @@ type Node struct {
 	synced  atomic.Bool
 	natsUp  atomic.Bool
 	consReq chan struct{}
+	beatReq chan struct{}
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -128,6 +136,7 @@ func New(cfg Config) (*Node, error) {
 		chain:   c,
 		peers:   newPeers(cfg.PublicURL, 3*cfg.PresenceInterval),
 		consReq: make(chan struct{}, 1),
+		beatReq: make(chan struct{}, 1),
 		tap:     events.NewTap(events.DefaultTapSize),
 	}
 	if cfg.DataDir != "" {
@@ -319,6 +328,7 @@ func (n *Node) State() events.NodeState {
 		Bits: n.chain.NextBits(), TargetBlockMillis: targetMillis(n.chain.Params()),
 		BlocksToRetarget: n.chain.BlocksToRetarget(),
 		HashRate:         n.miner.HashRate(), HashRateLimit: n.miner.HashRateLimit(),
+		IntervalMillis: max(1, beatInterval(n.cfg.PresenceInterval, n.peers.Len()+1).Milliseconds()),
 	}
 }
 

@@ -9,15 +9,26 @@ import (
 	"github.com/pycotr/pycotr/events"
 )
 
-// maxPeers bounds the peer table against a flood of fake presences.
+// maxPeers bounds the URLs registered by hand and the sync queue.
 const maxPeers = 256
 
+// maxPeerTable bounds the peer table against a flood of fake presences.
+// An entry is a node's state: about 600 bytes with a short name and URL
+// (a full table about 10 MB), at most about 2.8 KB with the longest a beat
+// may carry (46 MB). It is large because a node computes its beat interval
+// from the table's size (beatInterval): a network larger than the table
+// still works (consensus and sync do not use the table), but its nodes
+// list only the peers they heard first and beat more often than the
+// network's size asks (docs/SCALING.md).
+const maxPeerTable = 16384
+
 // Peers is what a node knows of its peers: those found by presence beats
-// (expiring after a TTL) and the URLs registered by hand through the
+// (each expiring after three of its announced beat intervals) and the URLs registered by hand through the
 // original's registration routes.
 type Peers struct {
-	self string // the node's own public URL, never listed
-	ttl  time.Duration
+	self  string        // the node's own public URL, never listed
+	ttl   time.Duration // for a beat that announces no interval
+	limit int           // entries at most: maxPeerTable (a test may lower it)
 
 	mu    sync.Mutex
 	m     map[string]peerEntry
@@ -25,12 +36,12 @@ type Peers struct {
 }
 
 type peerEntry struct {
-	state    events.NodeState
-	lastSeen time.Time
+	state   events.NodeState
+	expires time.Time
 }
 
 func newPeers(self string, ttl time.Duration) *Peers {
-	return &Peers{self: self, ttl: ttl, m: make(map[string]peerEntry)}
+	return &Peers{self: self, ttl: ttl, limit: maxPeerTable, m: make(map[string]peerEntry)}
 }
 
 // seen records a beat and reports whether the peer is new.
@@ -38,10 +49,11 @@ func (p *Peers) seen(s events.NodeState, now time.Time) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	_, known := p.m[s.NodeID]
-	if !known && len(p.m) >= maxPeers {
+	if !known && len(p.m) >= p.limit {
 		return false
 	}
-	p.m[s.NodeID] = peerEntry{state: s, lastSeen: now}
+	ttl := peerTTL(time.Duration(s.IntervalMillis)*time.Millisecond, p.ttl)
+	p.m[s.NodeID] = peerEntry{state: s, expires: now.Add(ttl)}
 	return !known
 }
 
@@ -51,16 +63,17 @@ func (p *Peers) wants(id string) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	_, known := p.m[id]
-	return known || len(p.m) < maxPeers
+	return known || len(p.m) < p.limit
 }
 
-// expire removes and returns the peers silent for longer than the TTL.
+// expire removes and returns the peers silent for longer than three of
+// their beat intervals.
 func (p *Peers) expire(now time.Time) []events.NodeState {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var gone []events.NodeState
 	for id, e := range p.m {
-		if now.Sub(e.lastSeen) > p.ttl {
+		if now.After(e.expires) {
 			delete(p.m, id)
 			gone = append(gone, e.state)
 		}

@@ -3,6 +3,7 @@ package services
 import (
 	"encoding/json"
 	"github.com/pycotr/pycotr/internal/testkit"
+	"slices"
 	"testing"
 	"time"
 
@@ -155,5 +156,68 @@ func TestMicroServiceDiscovery(t *testing.T) {
 	// The consensus endpoint itself answers once per node.
 	if states := gather("pycotr.consensus"); len(states) != len(nodes) {
 		t.Errorf("%d consensus replies, want %d", len(states), len(nodes))
+	}
+}
+
+// TestBeatIntervalKeepsTheNetworkBudget: up to beatBudget nodes each beats
+// every P; beyond, every P·n/beatBudget, so the network's beats per P stay
+// beatBudget; the interval is bounded, and so is what a peer may announce.
+func TestBeatIntervalKeepsTheNetworkBudget(t *testing.T) {
+	const p = 2 * time.Second
+	for _, c := range []struct {
+		nodes int
+		want  time.Duration
+	}{
+		{1, p}, {3, p}, {beatBudget, p}, {12, 3 * time.Second}, {48, 12 * time.Second},
+		{1000, 250 * time.Second}, {100_000, maxBeatInterval},
+	} {
+		got := beatInterval(p, c.nodes)
+		if got != c.want {
+			t.Errorf("%d nodes: interval %s, want %s", c.nodes, got, c.want)
+		}
+		if c.nodes > beatBudget && got < maxBeatInterval {
+			if perP := float64(c.nodes) * float64(p) / float64(got); perP < beatBudget-0.01 || perP > beatBudget+0.01 {
+				t.Errorf("%d nodes: %.2f beats per P network-wide, want %d", c.nodes, perP, beatBudget)
+			}
+		}
+	}
+	for _, c := range []struct{ announced, want time.Duration }{
+		{0, 6 * time.Second}, // not announced: three of the receiver's own
+		{time.Microsecond, 3 * time.Millisecond},
+		{12 * time.Second, 36 * time.Second},
+		{24 * time.Hour, 3 * maxBeatInterval},
+	} {
+		if got := peerTTL(c.announced, 3*p); got != c.want {
+			t.Errorf("announced %s: TTL %s, want %s", c.announced, got, c.want)
+		}
+	}
+}
+
+// TestPeersExpireByTheirOwnInterval: each peer is expired after three of
+// the intervals its last beat announced, not the receiver's.
+func TestPeersExpireByTheirOwnInterval(t *testing.T) {
+	p := newPeers("", 3*time.Second)
+	t0 := time.Now()
+	p.seen(NodeState{NodeID: "fast", IntervalMillis: 1000}, t0)
+	p.seen(NodeState{NodeID: "slow", IntervalMillis: 12_000}, t0)
+	p.seen(NodeState{NodeID: "silent"}, t0) // no interval: the table's own TTL
+	ids := func(s []NodeState) (out []string) {
+		for _, e := range s {
+			out = append(out, e.NodeID)
+		}
+		slices.Sort(out)
+		return out
+	}
+	if gone := ids(p.expire(t0.Add(3 * time.Second))); len(gone) != 0 {
+		t.Fatalf("expired at 3 s: %v", gone)
+	}
+	if gone := ids(p.expire(t0.Add(3*time.Second + time.Millisecond))); !slices.Equal(gone, []string{"fast", "silent"}) {
+		t.Fatalf("expired just after 3 s: %v, want fast and silent", gone)
+	}
+	if gone := ids(p.expire(t0.Add(35 * time.Second))); len(gone) != 0 {
+		t.Fatalf("expired at 35 s: %v", gone)
+	}
+	if gone := ids(p.expire(t0.Add(37 * time.Second))); !slices.Equal(gone, []string{"slow"}) {
+		t.Fatalf("expired at 37 s: %v, want slow", gone)
 	}
 }
