@@ -42,7 +42,9 @@ func (n *Node) onBlock(from string, b *chain.Block) {
 
 // submitMined is the miner's Submit: a block this node solved goes through
 // processBlock like any other, and is announced if it extended the best
-// chain.
+// chain. No consensus round follows (one did before issue 19: N − 1
+// replies landing on the miner with every block): a better chain than
+// ours reaches us by its blocks and beats (consensus.go).
 func (n *Node) submitMined(b *chain.Block) {
 	out, err := n.processBlock(b)
 	if err != nil {
@@ -58,7 +60,6 @@ func (n *Node) submitMined(b *chain.Block) {
 	if err := n.bus.PublishBlock(b); err != nil {
 		n.log.Warn("announce block", "err", err)
 	}
-	n.requestConsensus()
 }
 
 // afterProcess records what a processed block did: metrics, the source

@@ -9,8 +9,11 @@
 //     announced, synced and mined blocks;
 //   - sync.go: the syncer, chain sync by block locator in pages, and
 //     backoff.go, how long a peer that failed waits;
-//   - consensus.go: consensus rounds by scatter-gather;
-//   - presence.go: presence beats and the peer table's updates;
+//   - consensus.go: how a node learns of a better chain: a round asking
+//     every node (scatter-gather) at start and on reconnect, a periodic
+//     check of a few random peers;
+//   - presence.go: presence beats (an interval that grows with the
+//     network, a network-wide budget) and the peer table's updates;
 //   - peers.go: the peer directory (Peers);
 //   - endpoints.go: the micro service's request-reply answers;
 //   - persist.go, store.go: the data directory (bbolt) and its writer;

@@ -173,6 +173,10 @@ func TestHostileInputIsDroppedAndCounted(t *testing.T) {
 	}
 	nc.Flush()
 	state.Work, state.Tip = strings.Repeat("9", 60), chain.Hash{1}
+	// A round that asks every node runs at start and on reconnect only
+	// (consensus.go): the victim is asked for one, as a reconnect would,
+	// so that the fake's garbage replies reach it.
+	v.requestConsensus()
 	testkit.Eventually(t, 10*time.Second, "the victim syncs from the fake twice", func() bool {
 		beat(fakeID, encode(state)) // a beat per poll
 		return served.Load() >= 2 && v.Stats().BlocksRejected["bad-pow"] >= 2

@@ -30,8 +30,8 @@ func (b *runner) netcost(ctx context.Context) error {
 	}
 	cfgs := make([]services.Config, 3)
 	for i := range cfgs {
-		// No periodic consensus round inside a window: it is a cost per
-		// interval, not per block (the round after a mined block stays).
+		// No periodic consensus check inside a window: it is a cost per
+		// interval, not per block (and no round follows a mined block).
 		cfgs[i].ConsensusInterval = time.Hour
 		cfgs[i].GatherStall = 100 * time.Millisecond
 	}
@@ -84,7 +84,7 @@ func (b *runner) netcost(ctx context.Context) error {
 		}) {
 			return fmt.Errorf("block %d did not reach every node", h)
 		}
-		time.Sleep(700 * time.Millisecond) // the consensus round after the block
+		time.Sleep(700 * time.Millisecond) // anything the block causes (a sync) is counted
 		window := time.Since(start)
 		counts := counter.Counts()
 		var total int64
