@@ -12,7 +12,7 @@ const DefaultPrefix = "pycotr"
 const (
 	suffixTx        = "tx"        // publish: a transaction accepted into the sender's mempool
 	suffixBlock     = "block"     // publish: a block the sender mined or adopted as tip
-	suffixPresence  = "presence"  // publish every ~2 s (less often in a network of over 8 nodes): the sender's state
+	suffixPresence  = "presence"  // publish every ~2 s (less often in a network of over 4 nodes): the sender's state
 	suffixConsensus = "consensus" // request, every node replies with its tip
 	suffixNode      = "node"      // "<prefix>.node.<id>.blocks" / ".info": request-reply
 )

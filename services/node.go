@@ -42,7 +42,7 @@ type Config struct {
 	Prefix      string
 
 	// PresenceInterval is the base beat interval P (default 2 s): a node
-	// beats every P·max(1, n/8) when it knows n nodes, and its peers
+	// beats every P·max(1, n/4) when it knows n nodes, and its peers
 	// expire it after 3 missed beats (presence.go).
 	PresenceInterval time.Duration
 	// ConsensusInterval is how often a node asks consensusSample random

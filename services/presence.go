@@ -22,12 +22,12 @@ import (
 
 // beatBudget is the number of nodes up to which each beats every P; above
 // it, the interval grows with the network.
-const beatBudget = 8
+const beatBudget = 4
 
 // maxBeatInterval bounds a node's beat interval and the interval a peer may
 // announce (so a beat keeps a peer listed for at most three of it). With
 // P = 2 s the interval reaches it at 14 400 nodes.
-const maxBeatInterval = time.Hour
+const maxBeatInterval = 2 * time.Hour
 
 // beatInterval is the beat interval of a node that knows nodes nodes
 // (itself included), base the configured PresenceInterval.

@@ -168,8 +168,8 @@ func TestBeatIntervalKeepsTheNetworkBudget(t *testing.T) {
 		nodes int
 		want  time.Duration
 	}{
-		{1, p}, {3, p}, {beatBudget, p}, {12, 3 * time.Second}, {48, 12 * time.Second},
-		{1000, 250 * time.Second}, {100_000, maxBeatInterval},
+		{1, p}, {3, p}, {beatBudget, p}, {12, 6 * time.Second}, {48, 24 * time.Second},
+		{1000, 500 * time.Second}, {14_400, maxBeatInterval}, {100_000, maxBeatInterval},
 	} {
 		got := beatInterval(p, c.nodes)
 		if got != c.want {

@@ -68,6 +68,7 @@ type scaleResult struct {
 	cpu              time.Duration             // process CPU per node per block
 
 	delays    []time.Duration // main-chain blocks: mined → on every node; sorted
+	clean     []time.Duration // of those, the blocks no other block competed with at their height; sorted
 	unreached int             // main-chain blocks some node's feed never reported
 	mined     int
 	stale     int
@@ -218,7 +219,7 @@ func (b *runner) scaleRun(ctx context.Context, sz scaleSizes, n int, minerKeys, 
 	// Propagation and forks: the blocks mined in the window, once the
 	// network has settled on them.
 	wait.For(ctx, 3*time.Second, 5*time.Millisecond, sn.oneTip)
-	r.delays, r.unreached, r.mined, r.stale = watch.blocksBetween(t0, t1, sn.nodes[0].Chain())
+	r.delays, r.clean, r.unreached, r.mined, r.stale = watch.blocksBetween(t0, t1, sn.nodes[0].Chain())
 	if len(r.delays) == 0 {
 		return r, fmt.Errorf("no block mined in the window reached every node")
 	}
@@ -314,7 +315,13 @@ func (b *runner) scaleFigures(sz scaleSizes, r scaleResult) {
 		note += fmt.Sprintf("; %d never reported by every node", r.unreached)
 	}
 	b.fig("scale", "propagation_p50"+sfx, ms(percentile(r.delays, 0.5)), "ms", note)
-	b.goal("scale", "propagation_p99"+sfx, ms(percentile(r.delays, 0.99)), "ms", 50, true, "")
+	b.goal("scale", "propagation_p99"+sfx, ms(percentile(r.delays, 0.99)), "ms", 50, true,
+		"all of them, a fork's included: a block that lost a tie at some node reaches that node's chain with the next block")
+	if len(r.clean) > 0 {
+		b.fig("scale", "propagation_p99_uncontested"+sfx, ms(percentile(r.clean, 0.99)), "ms",
+			fmt.Sprintf("the %d of those %d blocks that no other mined block competed with at their height: the propagation itself (p50 %.2f ms); the host's CPU, shared by %d nodes and 3 NATS servers, sets it",
+				len(r.clean), len(r.delays), ms(percentile(r.clean, 0.5)), r.n))
+	}
 	b.fig("scale", "fork_rate"+sfx, float64(r.stale)/float64(r.mined), "stale/mined",
 		fmt.Sprintf("%d of %d blocks mined in the window ended off the main chain; %s", r.stale, r.mined, r.loadNote))
 	b.goal("scale", "convergence"+sfx, r.converge.Seconds(), "s", 2, true, r.convNote)

@@ -37,7 +37,7 @@ func TestBenchScaleQuick(t *testing.T) {
 	positive := []string{"per_node_msgs_ratio", "per_node_bytes_ratio", "per_node_cpu_ratio"}
 	for _, n := range scaleQuick.nodes {
 		for _, f := range []string{"msgs_per_node_block", "bytes_per_node_block", "cpu_per_node_block",
-			"propagation_p50", "propagation_p99"} {
+			"propagation_p50", "propagation_p99", "propagation_p99_uncontested"} {
 			positive = append(positive, fmt.Sprintf("%s_n%d", f, n))
 		}
 		p50, p99 := got[fmt.Sprintf("propagation_p50_n%d", n)], got[fmt.Sprintf("propagation_p99_n%d", n)]
@@ -56,8 +56,8 @@ func TestBenchScaleQuick(t *testing.T) {
 			t.Errorf("figure %s = %v (present %v), want positive", k, v, ok)
 		}
 	}
-	if len(got) != 7*len(scaleQuick.nodes)+3 {
-		t.Errorf("%d figures, want %d: %v", len(got), 7*len(scaleQuick.nodes)+3, got)
+	if len(got) != 8*len(scaleQuick.nodes)+3 {
+		t.Errorf("%d figures, want %d: %v", len(got), 8*len(scaleQuick.nodes)+3, got)
 	}
 	if _, ok := report.Phases["scale"]; !ok {
 		t.Error("the phase's time is not recorded")

@@ -62,9 +62,17 @@ func (w *blockWatch) stop() {
 // blocksBetween looks at the blocks mined from t0 to t1: those on main's
 // chain give each one's delay until the last node had it (sorted), or
 // count as unreached if a node never reported it; the others are stale.
-func (w *blockWatch) blocksBetween(t0, t1 time.Time, main *chain.Chain) (delays []time.Duration, unreached, mined, stale int) {
+// clean are the delays of the main-chain blocks that no other mined block
+// competed with at their height (sorted): a contested block reaches the
+// chain of a node that took its competitor first only with the next block,
+// so its delay is a fork's resolution, not a propagation.
+func (w *blockWatch) blocksBetween(t0, t1 time.Time, main *chain.Chain) (delays, clean []time.Duration, unreached, mined, stale int) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	heights := map[uint64]int{} // blocks mined at each height, all of the run
+	for _, m := range w.mined {
+		heights[m.height]++
+	}
 	for _, m := range w.mined {
 		if m.at.Before(t0) || m.at.After(t1) {
 			continue
@@ -89,9 +97,13 @@ func (w *blockWatch) blocksBetween(t0, t1 time.Time, main *chain.Chain) (delays 
 			continue
 		}
 		delays = append(delays, worst)
+		if heights[m.height] == 1 {
+			clean = append(clean, worst)
+		}
 	}
 	slices.Sort(delays)
-	return delays, unreached, mined, stale
+	slices.Sort(clean)
+	return delays, clean, unreached, mined, stale
 }
 
 // txLoad submits pre-signed transactions, one every `every`, to the nodes
