@@ -4,7 +4,7 @@ import "github.com/pycotr/pycotr/chain"
 
 // ProtocolVersion is sent in the Pycotr-Version header. A node ignores, and
 // counts, messages of another version.
-const ProtocolVersion = "1"
+const ProtocolVersion = "2"
 
 // Header names (case-sensitive in NATS).
 const (

@@ -36,6 +36,7 @@ const (
 	codeKeyMismatch      = "key-mismatch"
 	codeBadPause         = "bad-pause"
 	codeBadHashRate      = "bad-hash-rate"
+	codeAmbiguousTx      = "ambiguous-tx-id"
 	codeInternal         = "internal"
 )
 

@@ -189,10 +189,13 @@ func (n *Node) syncFrom(ctx context.Context, peer string) error {
 				n.stats.SyncRedundant.Add(1)
 				continue
 			}
-			out, err := n.processBlock(b)
+			out, err := n.processRequestedBlock(b)
 			n.afterProcess(peer, out, err)
 			if err != nil && !errors.Is(err, chain.ErrDuplicateBlock) {
 				return fmt.Errorf("sync from %s: %w", peer, err)
+			}
+			if out.Status == chain.StatusOrphan { // a page continues our chain or its own last block
+				return fmt.Errorf("sync from %s: block %s does not connect", peer, out.Hash.Short())
 			}
 		}
 		if !reply.More {

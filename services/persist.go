@@ -75,7 +75,7 @@ func (n *Node) openStore(dir string) error {
 	n.cfg.ID = id
 	replayed, rejected := 0, 0
 	err = s.Blocks(func(b *chain.Block) error {
-		if _, err := n.chain.ProcessBlock(b); err != nil && !errors.Is(err, chain.ErrDuplicateBlock) {
+		if _, err := n.chain.ProcessRequestedBlock(b); err != nil && !errors.Is(err, chain.ErrDuplicateBlock) {
 			rejected++
 			return nil
 		}
@@ -91,12 +91,22 @@ func (n *Node) openStore(dir string) error {
 }
 
 // processBlock is the node's one way to hand a block to the chain: from a
-// peer's announcement, a sync page or its own miner. Blocks the chain
-// keeps are persisted when the node has a data directory.
+// peer's announcement or its own miner (unrequested), or a sync page
+// (requested). The blocks the chain stored in its tree are persisted when
+// the node has a data directory; orphans and ignored blocks never are.
 func (n *Node) processBlock(b *chain.Block) (chain.Outcome, error) {
-	out, err := n.chain.ProcessBlock(b)
-	if err == nil && n.persist != nil {
-		n.persist.add(b)
+	return n.persistStored(n.chain.ProcessBlock(b))
+}
+
+func (n *Node) processRequestedBlock(b *chain.Block) (chain.Outcome, error) {
+	return n.persistStored(n.chain.ProcessRequestedBlock(b))
+}
+
+func (n *Node) persistStored(out chain.Outcome, err error) (chain.Outcome, error) {
+	if n.persist != nil {
+		for _, s := range out.Stored {
+			n.persist.add(s)
+		}
 	}
 	return out, err
 }

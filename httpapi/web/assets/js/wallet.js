@@ -149,7 +149,7 @@ async function refresh() {
   }));
   await Promise.all(activity.filter((a) => a.status === 'pending').map(async (a) => {
     try {
-      const v = await api('', `/txs/${a.id}`);
+      const v = await api('', `/txs/${a.id}?from=${a.from}`); // ids are unique per sender
       if (v.status !== a.status) {
         a.status = v.status;
         a.height = v.height;
@@ -256,7 +256,7 @@ async function submit(body) {
 }
 
 function track(tx, text) {
-  const a = { id: tx.id, text, status: 'pending', at: Date.now() };
+  const a = { id: tx.id, from: tx.from, text, status: 'pending', at: Date.now() };
   activity.unshift(a);
   renderActivity(a);
 }
