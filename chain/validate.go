@@ -203,11 +203,13 @@ func checkBlockBody(b *Block, p *Params) (leaves []Hash, size int, err error) {
 	// One pass builds each transaction's signing bytes once: its size,
 	// then its hash.
 	leaves = make([]Hash, len(b.Txs))
+	sizes := make([]int, len(b.Txs))
 	size = HeaderSize
 	for i := range b.Txs {
 		tx := &b.Txs[i]
 		msg := tx.SigningBytes()
-		if size += sizeOf(msg, tx.Signature); size > p.MaxBlockBytes {
+		sizes[i] = sizeOf(msg, tx.Signature)
+		if size += sizes[i]; size > p.MaxBlockBytes {
 			return nil, 0, ErrBlockTooLarge
 		}
 		leaves[i] = hashOf(msg, tx.Signature)
@@ -227,7 +229,7 @@ func checkBlockBody(b *Block, p *Params) (leaves []Hash, size int, err error) {
 			return nil, 0, fmt.Errorf("tx %s: %w", tx.ID, ErrDuplicateInBlock)
 		}
 		seen[k] = struct{}{}
-		if err := checkTxForm(tx, p, tx.Size()); err != nil {
+		if err := checkTxForm(tx, p, sizes[i]); err != nil {
 			return nil, 0, fmt.Errorf("tx %s: %w", tx.ID, err)
 		}
 		if err := checkTxTime(tx, h.Timestamp); err != nil {
