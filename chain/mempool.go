@@ -20,6 +20,15 @@ type poolEntry struct {
 	idx  int    // position in the eviction heap
 }
 
+// txKey names a transaction as the uniqueness rule does: ids are unique
+// per sender ("" for a reward), not across senders.
+type txKey struct {
+	from Address
+	id   string
+}
+
+func keyOf(tx *Tx) txKey { return txKey{from: tx.From, id: tx.ID} }
+
 // Mempool holds transactions valid against the tip plus what is already
 // pending: each sender's pending debits never exceed its confirmed balance,
 // so any subset of the pool, in any order, is a valid block body. It is
@@ -27,8 +36,9 @@ type poolEntry struct {
 // the cheapest. It is not safe for concurrent use: Chain guards it.
 type Mempool struct {
 	limits  MempoolLimits
-	entries map[string]*poolEntry
-	pending map[Address]int64 // each sender's pending debits
+	entries map[txKey]*poolEntry
+	byID    map[string][]*poolEntry // the entries of each id, for look-ups
+	pending map[Address]int64       // each sender's pending debits
 	bytes   int
 	seq     uint64
 	cheap   evictHeap
@@ -51,7 +61,8 @@ func newMempool(l MempoolLimits) *Mempool {
 	if l.MaxBytes <= 0 {
 		l.MaxBytes = 64 << 20
 	}
-	m := &Mempool{limits: l, entries: make(map[string]*poolEntry), pending: make(map[Address]int64)}
+	m := &Mempool{limits: l, entries: make(map[txKey]*poolEntry), byID: make(map[string][]*poolEntry),
+		pending: make(map[Address]int64)}
 	m.changed()
 	return m
 }
@@ -60,7 +71,7 @@ func newMempool(l MempoolLimits) *Mempool {
 func (m *Mempool) Len() int   { return len(m.entries) }
 func (m *Mempool) Bytes() int { return m.bytes }
 
-func (m *Mempool) has(id string) bool { _, ok := m.entries[id]; return ok }
+func (m *Mempool) has(k txKey) bool { _, ok := m.entries[k]; return ok }
 
 // spendable is what a sender may still commit: balance less pending debits.
 func (m *Mempool) spendable(l *Ledger, a Address) int64 { return l.Balance(a) - m.pending[a] }
@@ -97,11 +108,12 @@ func (m *Mempool) admit(l *Ledger, tx *Tx, overBounds bool) error {
 		bytes -= e.size
 	}
 	for _, e := range evict {
-		m.remove(e.tx.ID)
+		m.remove(keyOf(&e.tx))
 	}
 	m.seq++
 	e := &poolEntry{tx: *tx, size: size, seq: m.seq}
-	m.entries[tx.ID] = e
+	m.entries[keyOf(tx)] = e
+	m.byID[tx.ID] = append(m.byID[tx.ID], e)
 	if d := tx.debit(); d != 0 {
 		m.pending[tx.From] += d
 	}
@@ -111,12 +123,17 @@ func (m *Mempool) admit(l *Ledger, tx *Tx, overBounds bool) error {
 	return nil
 }
 
-func (m *Mempool) remove(id string) (*poolEntry, bool) {
-	e, ok := m.entries[id]
+func (m *Mempool) remove(k txKey) (*poolEntry, bool) {
+	e, ok := m.entries[k]
 	if !ok {
 		return nil, false
 	}
-	delete(m.entries, id)
+	delete(m.entries, k)
+	if same := slices.DeleteFunc(m.byID[k.id], func(o *poolEntry) bool { return o == e }); len(same) == 0 {
+		delete(m.byID, k.id)
+	} else {
+		m.byID[k.id] = same
+	}
 	m.bytes -= e.size
 	if d := e.tx.debit(); d != 0 {
 		if m.pending[e.tx.From] -= d; m.pending[e.tx.From] == 0 {
@@ -199,7 +216,7 @@ func (m *Mempool) fitSenders(l *Ledger, senders map[Address]struct{}) []Tx {
 			if m.spendable(l, a) >= 0 {
 				break
 			}
-			m.remove(e.tx.ID)
+			m.remove(keyOf(&e.tx))
 			dropped = append(dropped, e.tx)
 		}
 	}

@@ -175,7 +175,7 @@ func TestTemplateRespectsLimits(t *testing.T) {
 	st := transfer(t, 0, 1, 1, 1)
 	sz := st.Size()
 	h2 := newHarness(t, func(c *Config) {
-		rw := NewReward(addr(7), 99)
+		rw := NewReward(1, Hash{}, addr(7), 99)
 		c.Params.MaxBlockBytes = HeaderSize + rw.Size() + 32 + 2*sz + sz/2
 	})
 	h2.mine(0)

@@ -131,7 +131,7 @@ func TestBusBroadcastsAndHeaders(t *testing.T) {
 	good := `{"tx":{"type":"transfer","id":"t2","to":"","amount":0,"fee":0}}`
 	pub("pycotr.tx", nil, good)                                                       // no headers
 	pub("pycotr.tx", hdr(HeaderVersion, ProtocolVersion), good)                       // no node
-	pub("pycotr.tx", hdr(HeaderVersion, "99", HeaderNode, "x"), good)                 // wrong version
+	pub("pycotr.tx", hdr(HeaderVersion, "1", HeaderNode, "x"), good)                  // wrong version
 	pub("pycotr.tx", hdr(HeaderVersion, ProtocolVersion, HeaderNode, "a.b"), good)    // bad node id
 	pub("pycotr.tx", hdr(HeaderVersion, ProtocolVersion, HeaderNode, "recv"), good)   // our own id
 	pub("pycotr.tx", hdr(HeaderVersion, ProtocolVersion, HeaderNode, "x"), good+"{}") // trailing

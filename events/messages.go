@@ -4,8 +4,9 @@ import "github.com/pycotr/pycotr/chain"
 
 // ProtocolVersion is sent in the Pycotr-Version header. A node ignores, and
 // counts, messages of another version. Version 2 signs presence beats and
-// consensus and info replies (Pycotr-Key, Pycotr-Sig) and derives node ids
-// from keys.
+// consensus and info replies (Pycotr-Key, Pycotr-Sig), derives node ids
+// from keys, and carries protocol version 2's chain rules (docs/PROTOCOL.md):
+// a node of version 1 would fork.
 const ProtocolVersion = "2"
 
 // Header names (case-sensitive in NATS).

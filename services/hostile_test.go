@@ -99,7 +99,7 @@ func TestHostileInputIsDroppedAndCounted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reward := chain.NewReward(h.Miner().Address(), 1_000)
+	reward := chain.NewReward(999, chain.Hash{9}, h.Miner().Address(), 1_000)
 	send("pycotr.tx", nil, encode(events.TxMessage{Tx: valid}))                                     // no headers
 	send("pycotr.tx", hdr(events.ProtocolVersion, ""), encode(events.TxMessage{Tx: valid}))         // no node
 	send("pycotr.tx", hdr("99", fake), encode(events.TxMessage{Tx: valid}))                         // wrong version

@@ -184,7 +184,7 @@ func (n *Node) Start(ctx context.Context) error {
 	}
 	n.bus = bus
 	n.natsUp.Store(bus.Connected())
-	n.sync = newSyncer(n.chain, bus, &n.stats, n.log, n.cfg.SyncPageBytes, n.cfg.SyncPageTimeout, n.acceptBlock)
+	n.sync = newSyncer(n.chain, bus, &n.stats, n.log, n.cfg.SyncPageBytes, n.cfg.SyncPageTimeout, n.acceptRequestedBlock)
 	if err := bus.Subscribe(events.Handlers{Tx: n.onTx, Block: n.onBlock, Presence: n.onPresence,
 		PresenceWanted: n.peers.wants}); err != nil {
 		bus.Close()

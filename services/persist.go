@@ -81,7 +81,7 @@ func (n *Node) openStore(dir string) error {
 	}
 	replayed, rejected := 0, 0
 	err = s.Blocks(func(b *chain.Block) error {
-		if _, err := n.chain.ProcessBlock(b); err != nil && !errors.Is(err, chain.ErrDuplicateBlock) {
+		if _, err := n.chain.ProcessRequestedBlock(b); err != nil && !errors.Is(err, chain.ErrDuplicateBlock) {
 			rejected++
 			return nil
 		}

@@ -27,7 +27,7 @@ func (n *Node) SubmitTx(tx *chain.Tx) error {
 
 // onTx is relay receive: a transaction another node accepted.
 func (n *Node) onTx(from string, tx *chain.Tx) {
-	if n.chain.HasTx(tx.ID) {
+	if n.chain.HasTxFrom(tx.From, tx.ID) {
 		return // already pending or confirmed: the common case, not an error
 	}
 	if err := n.chain.AcceptTx(tx); err != nil {
