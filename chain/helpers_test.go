@@ -267,9 +267,17 @@ func (h *harness) checkConsistent() {
 			h.t.Fatalf("pending debits %d of %s exceed balance %d", d, short(string(a)), h.c.ledger.Balance(a))
 		}
 	}
-	for id := range h.c.pool.entries {
+	var digest Hash
+	for id, e := range h.c.pool.entries {
 		if _, ok := h.c.ledger.TxLocation(id); ok {
 			h.t.Fatalf("pending tx %s is confirmed", id)
 		}
+		if e.hash != e.tx.Hash() {
+			h.t.Fatalf("pending tx %s kept under a wrong hash", id)
+		}
+		digest = xorHash(digest, e.hash)
+	}
+	if digest != h.c.pool.digest {
+		h.t.Fatal("pool digest is not the XOR of its entries' hashes")
 	}
 }
