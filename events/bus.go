@@ -212,6 +212,17 @@ func (b *Bus) PublishPresence(s *NodeState) error {
 	return b.publish(b.cfg.Subjects.Presence(), s)
 }
 
+// Flush waits until the NATS server has processed everything this
+// connection published before the call: a PING after them, answered by a
+// PONG. What the server processed reaches every subscriber connected to
+// it (or to its cluster) even if this process dies next.
+func (b *Bus) Flush(timeout time.Duration) error {
+	if err := b.nc.FlushTimeout(timeout); err != nil {
+		return fmt.Errorf("nats flush: %w", err)
+	}
+	return nil
+}
+
 // Handlers receive decoded messages from other nodes. Each is called from
 // one goroutine per subject, in arrival order.
 type Handlers struct {
@@ -339,10 +350,15 @@ type Responder interface {
 	State() NodeState
 	// BlocksAfter answers a sync request.
 	BlocksAfter(req BlocksRequest) BlocksReply
+	// Inventory answers a mempool inventory request (limits checked).
+	Inventory(req InvRequest) InvReply
+	// PendingTxs answers a request for pending transactions by hash
+	// (limits checked).
+	PendingTxs(req TxsRequest) TxsReply
 }
 
 // Serve registers the node's endpoints as one instance of the micro
-// service pycotr-node: <prefix>.node.<id>.blocks and .info, and
+// service pycotr-node: <prefix>.node.<id>.blocks, .info, .inv and .txs, and
 // <prefix>.consensus, which every instance answers (no queue group).
 func (b *Bus) Serve(r Responder, metadata map[string]string) error {
 	if b.cfg.NodeID == "" {
@@ -351,7 +367,7 @@ func (b *Bus) Serve(r Responder, metadata map[string]string) error {
 	svc, err := micro.AddService(b.nc, micro.Config{
 		Name:        ServiceName,
 		Version:     ServiceVersion,
-		Description: "a Pycotr miner node: chain sync, consensus tips and node info",
+		Description: "a Pycotr miner node: chain sync, consensus tips, node info, mempool inventory",
 		Metadata:    metadata,
 	})
 	if err != nil {
@@ -393,7 +409,47 @@ func (b *Bus) Serve(r Responder, metadata map[string]string) error {
 		}
 		reply(req, r.BlocksAfter(q))
 	})
+	inv := micro.HandlerFunc(func(req micro.Request) {
+		if !versionOK(req) {
+			return
+		}
+		var q InvRequest
+		if err := Decode(req.Data(), MaxRequestMessage, &q); err != nil {
+			b.drop(req.Subject(), DropDecode)
+			_ = req.Error("400", err.Error(), nil)
+			return
+		}
+		if q.Count < 0 || q.MaxHashes < 0 {
+			b.drop(req.Subject(), DropDecode)
+			_ = req.Error("400", "count or limits out of range", nil)
+			return
+		}
+		reply(req, r.Inventory(q))
+	})
+	txs := micro.HandlerFunc(func(req micro.Request) {
+		if !versionOK(req) {
+			return
+		}
+		var q TxsRequest
+		if err := Decode(req.Data(), MaxRequestMessage, &q); err != nil {
+			b.drop(req.Subject(), DropDecode)
+			_ = req.Error("400", err.Error(), nil)
+			return
+		}
+		if len(q.Hashes) > MaxTxsRequest || q.MaxBytes < 0 {
+			b.drop(req.Subject(), DropDecode)
+			_ = req.Error("400", "hashes or limits out of range", nil)
+			return
+		}
+		reply(req, r.PendingTxs(q))
+	})
 	grp := svc.AddGroup(b.cfg.Subjects.NodeGroup(b.cfg.NodeID))
+	if err := grp.AddEndpoint("inv", inv); err != nil {
+		return fmt.Errorf("micro endpoint inv: %w", err)
+	}
+	if err := grp.AddEndpoint("txs", txs); err != nil {
+		return fmt.Errorf("micro endpoint txs: %w", err)
+	}
 	if err := grp.AddEndpoint("blocks", blocks); err != nil {
 		return fmt.Errorf("micro endpoint blocks: %w", err)
 	}
@@ -482,6 +538,28 @@ func (b *Bus) request(ctx context.Context, subject string, v any, limit int, out
 func (b *Bus) RequestBlocks(ctx context.Context, nodeID string, req BlocksRequest) (*BlocksReply, int, error) {
 	var r BlocksReply
 	n, err := b.request(ctx, b.cfg.Subjects.NodeBlocks(nodeID), req, MaxReplyMessage, &r)
+	if err != nil {
+		return nil, n, err
+	}
+	return &r, n, nil
+}
+
+// RequestInv asks one node for a page of its mempool's inventory; it
+// returns the page and the payload size in bytes.
+func (b *Bus) RequestInv(ctx context.Context, nodeID string, req InvRequest) (*InvReply, int, error) {
+	var r InvReply
+	n, err := b.request(ctx, b.cfg.Subjects.NodeInv(nodeID), req, MaxReplyMessage, &r)
+	if err != nil {
+		return nil, n, err
+	}
+	return &r, n, nil
+}
+
+// RequestTxs asks one node for pending transactions by hash; it returns
+// them and the payload size in bytes.
+func (b *Bus) RequestTxs(ctx context.Context, nodeID string, req TxsRequest) (*TxsReply, int, error) {
+	var r TxsReply
+	n, err := b.request(ctx, b.cfg.Subjects.NodeTxs(nodeID), req, MaxReplyMessage, &r)
 	if err != nil {
 		return nil, n, err
 	}

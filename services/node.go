@@ -42,6 +42,11 @@ type Config struct {
 	ConsensusInterval time.Duration // default 10 s
 	GatherStall       time.Duration // scatter-gather: stop after this long without a reply; default 250 ms
 	SyncPageBytes     int           // default 2 MiB, capped by the server's max payload
+	// Inventory exchange (pools converge): a round with every peer this
+	// often (default 1 s), at most this many reply bytes per peer per
+	// round (default 1 MiB).
+	InventoryInterval   time.Duration
+	InventoryRoundBytes int
 
 	Logger *slog.Logger
 	Now    func() time.Time // chain clock; nil = time.Now
@@ -61,12 +66,15 @@ type Node struct {
 	sync    *syncer // set by Start
 	feed    feed
 	stats   counters
-	persist *persister // nil without a data directory
+	persist *persister             // nil without a data directory
+	txlog   *groupCommit[chain.Tx] // pending transactions to disk; nil without a data directory
+	flush   *groupCommit[struct{}] // NATS flushes shared by client submissions; set by Start
 
 	source  atomic.Value // string: id of the node whose chain we adopted last
 	synced  atomic.Bool
 	natsUp  atomic.Bool
 	consReq chan struct{}
+	invReq  chan struct{}
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -107,6 +115,12 @@ func New(cfg Config) (*Node, error) {
 	if cfg.SyncPageBytes <= 0 {
 		cfg.SyncPageBytes = 2 << 20
 	}
+	if cfg.InventoryInterval <= 0 {
+		cfg.InventoryInterval = time.Second
+	}
+	if cfg.InventoryRoundBytes <= 0 {
+		cfg.InventoryRoundBytes = 1 << 20
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -123,6 +137,7 @@ func New(cfg Config) (*Node, error) {
 		chain:   c,
 		peers:   newPeers(cfg.PublicURL, 3*cfg.PresenceInterval),
 		consReq: make(chan struct{}, 1),
+		invReq:  make(chan struct{}, 1),
 	}
 	if cfg.DataDir != "" {
 		if err := n.openStore(cfg.DataDir); err != nil {
@@ -139,9 +154,7 @@ func New(cfg Config) (*Node, error) {
 		Logger:     n.log,
 	})
 	if err != nil {
-		if n.persist != nil {
-			_ = n.persist.close()
-		}
+		n.closeStore()
 		return nil, err
 	}
 	return n, nil
@@ -166,6 +179,7 @@ func (n *Node) Start(ctx context.Context) error {
 			n.natsUp.Store(up)
 			if up {
 				n.requestConsensus() // catch up on what passed while away
+				n.requestInventory()
 			}
 		},
 		OnDrop: func(_, reason string) { n.stats.natsDrop(reason) },
@@ -175,6 +189,9 @@ func (n *Node) Start(ctx context.Context) error {
 	}
 	n.bus = bus
 	n.natsUp.Store(bus.Connected())
+	// One flush acknowledges every relay published before it: client
+	// submissions share them (group commit), however many are waiting.
+	n.flush = newGroupCommit(1<<16, 1<<16, func([]struct{}) error { return bus.Flush(relayTimeout) })
 	n.sync = newSyncer(n.chain, bus, &n.stats, n.log, n.cfg.SyncPageBytes, func(peer string, b *chain.Block) error {
 		_, err := n.acceptBlock(peer, b)
 		return err
@@ -188,7 +205,7 @@ func (n *Node) Start(ctx context.Context) error {
 		return err
 	}
 	ctx, n.cancel = context.WithCancel(ctx)
-	for _, loop := range []func(context.Context){n.sync.run, n.consensusLoop, n.presenceLoop, n.miner.Run} {
+	for _, loop := range []func(context.Context){n.sync.run, n.consensusLoop, n.presenceLoop, n.inventoryLoop, n.miner.Run} {
 		n.wg.Go(func() { loop(ctx) })
 	}
 	n.requestConsensus()
@@ -215,14 +232,24 @@ func (n *Node) Close() error {
 		}
 	}
 	n.wg.Wait()
-	if n.persist != nil {
-		if err := n.persist.close(); err != nil {
-			errs = append(errs, fmt.Errorf("close store: %w", err))
-		}
+	if n.flush != nil {
+		n.flush.close()
+	}
+	if err := n.closeStore(); err != nil {
+		errs = append(errs, fmt.Errorf("close store: %w", err))
 	}
 	n.feed.closeAll()
 	n.log.Info("node stopped")
 	return errors.Join(errs...)
+}
+
+// closeStore writes what is queued for the disk and closes the store.
+func (n *Node) closeStore() error {
+	if n.persist == nil {
+		return nil
+	}
+	n.txlog.close()
+	return n.persist.close()
 }
 
 // ID is the node id, which is also its chain id.
