@@ -10,31 +10,20 @@ import (
 // peer's announcement (onBlock), a sync page (syncer.accept) and the
 // node's own miner (submitMined).
 
-// processBlock is the node's one way to hand a block to the chain. With a
-// data directory, the blocks the chain keeps are persisted, and so is what
-// they did to the mempool: transactions confirmed or invalidated leave the
-// stored pool, those a reorg returned come back to it.
+// processBlock is the node's one way to hand a block to the chain. Blocks
+// the chain keeps are persisted when the node has a data directory, and so
+// are the transactions a reorg returned to the mempool (what leaves the
+// pool needs no write: the stored pool is re-checked at start).
 func (n *Node) processBlock(b *chain.Block) (chain.Outcome, error) {
 	out, err := n.chain.ProcessBlock(b)
 	if n.persist == nil {
 		return out, err
 	}
-	it := persistItem{put: out.Returned}
 	if err == nil {
-		it.block = b
+		n.persist.add(b)
 	}
-	for _, cb := range out.Connected { // a failed reorg may still have connected some
-		for i := range cb.Txs {
-			if cb.Txs[i].Type != chain.TxReward {
-				it.del = append(it.del, cb.Txs[i].Hash())
-			}
-		}
-	}
-	for i := range out.Evicted {
-		it.del = append(it.del, out.Evicted[i].Hash())
-	}
-	if it.block != nil || len(it.put) > 0 || len(it.del) > 0 {
-		n.persist.add(it)
+	for i := range out.Returned {
+		n.txlog.add(&out.Returned[i], false)
 	}
 	return out, err
 }

@@ -67,7 +67,7 @@ type Node struct {
 	feed    feed
 	stats   counters
 	persist *persister             // nil without a data directory
-	txlog   *groupCommit[chain.Tx] // pending transactions to disk; nil without a data directory
+	txlog   *txLog                 // the mempool on disk; nil without a data directory
 	flush   *groupCommit[struct{}] // NATS flushes shared by client submissions; set by Start
 
 	source  atomic.Value // string: id of the node whose chain we adopted last
@@ -248,8 +248,7 @@ func (n *Node) closeStore() error {
 	if n.persist == nil {
 		return nil
 	}
-	n.txlog.close()
-	return n.persist.close()
+	return errors.Join(n.txlog.close(), n.persist.close())
 }
 
 // ID is the node id, which is also its chain id.

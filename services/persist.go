@@ -8,42 +8,32 @@ import (
 	"github.com/pycotr/pycotr/chain"
 )
 
-// persistItem is one change to the store, in the order the node made it:
-// a block it accepted, and what that block did to the mempool.
-type persistItem struct {
-	block *chain.Block // nil: only pool changes
-	put   []chain.Tx   // pending again: returned to the mempool by a reorg
-	del   []chain.Hash // pending no more: confirmed, or invalidated
-}
-
-// persister writes accepted blocks, and the pool changes they cause, to
-// the store from one goroutine, in the order they were accepted, several
-// per fsynced transaction when they arrive faster than the disk syncs
-// (sync, bursts). A crash loses at most the items still queued: the store
-// always holds a prefix of what the node accepted, each stored block is
-// whole, and a pending transaction is forgotten only in the transaction
-// that stores the block confirming it (or after).
+// persister writes accepted blocks to the store from one goroutine, in
+// the order they were accepted, several per fsynced transaction when they
+// arrive faster than the disk syncs (sync, bursts). A crash loses at most
+// the blocks still queued: the store always holds a prefix of what the
+// node accepted, and each stored block is whole.
 type persister struct {
 	store *Store
 	log   *slog.Logger
-	queue chan persistItem
+	queue chan *chain.Block
 	done  chan struct{}
 }
 
 const persistQueue = 4096
 
 func newPersister(s *Store, log *slog.Logger) *persister {
-	p := &persister{store: s, log: log, queue: make(chan persistItem, persistQueue), done: make(chan struct{})}
+	p := &persister{store: s, log: log, queue: make(chan *chain.Block, persistQueue), done: make(chan struct{})}
 	go p.run()
 	return p
 }
 
-func (p *persister) add(it persistItem) { p.queue <- it }
+func (p *persister) add(b *chain.Block) { p.queue <- b }
 
 func (p *persister) run() {
 	defer close(p.done)
-	for it := range p.queue {
-		batch := []persistItem{it}
+	for b := range p.queue {
+		batch := []*chain.Block{b}
 	more:
 		for len(batch) < 512 {
 			select {
@@ -56,44 +46,10 @@ func (p *persister) run() {
 				break more
 			}
 		}
-		blocks, put, del := flatten(batch)
-		if err := p.store.Write(blocks, put, del); err != nil {
-			p.log.Error("persist blocks", "count", len(blocks), "err", err)
+		if err := p.store.PutBlocks(batch); err != nil {
+			p.log.Error("persist blocks", "count", len(batch), "err", err)
 		}
 	}
-}
-
-// flatten turns items into one write: their blocks in order, and each
-// transaction's last pool change (a put then a delete is a delete, and
-// the reverse a put).
-func flatten(batch []persistItem) (blocks []*chain.Block, put []chain.Tx, del []chain.Hash) {
-	last := make(map[chain.Hash]*chain.Tx) // nil: delete
-	var order []chain.Hash
-	note := func(h chain.Hash, tx *chain.Tx) {
-		if _, seen := last[h]; !seen {
-			order = append(order, h)
-		}
-		last[h] = tx
-	}
-	for _, it := range batch {
-		if it.block != nil {
-			blocks = append(blocks, it.block)
-		}
-		for i := range it.put {
-			note(it.put[i].Hash(), &it.put[i])
-		}
-		for _, h := range it.del {
-			note(h, nil)
-		}
-	}
-	for _, h := range order {
-		if tx := last[h]; tx != nil {
-			put = append(put, *tx)
-		} else {
-			del = append(del, h)
-		}
-	}
-	return blocks, put, del
 }
 
 // close writes what is queued and closes the store.
@@ -131,44 +87,45 @@ func (n *Node) openStore(dir string) error {
 		n.log.Warn("store replay stopped at a damaged entry; continuing from the valid prefix", "err", err)
 	}
 	n.log.Info("chain restored", "dir", dir, "blocks", replayed, "rejected", rejected, "height", n.chain.Height())
-	if err := n.restorePool(s); err != nil {
+	if err := n.restorePool(dir); err != nil {
 		s.Close()
 		return fmt.Errorf("data dir %s: %w", dir, err)
 	}
 	n.persist = newPersister(s, n.log)
-	n.txlog = newGroupCommit(txlogQueue, txlogBatch, s.PutPending)
 	return nil
 }
 
 // restorePool re-admits the stored pending transactions, in arrival
-// order, through the chain's full checks against the restored tip. What no
-// longer fits (confirmed meanwhile, spent elsewhere, an expired card, a
-// smaller pool) is dropped, counted by reason and forgotten by the store.
-func (n *Node) restorePool(s *Store) error {
-	stored, drop, err := s.Pending()
+// order, through the chain's full checks against the restored tip, then
+// rewrites the log with what was admitted. What no longer fits is dropped
+// and counted by reason: "confirmed" (a stored block holds it), or the
+// rule it now breaks (spent elsewhere, an expired card, a smaller pool).
+func (n *Node) restorePool(dir string) error {
+	stored, torn, err := readTxLog(dir)
 	if err != nil {
-		return fmt.Errorf("read pending transactions: %w", err)
+		return fmt.Errorf("read mempool log: %w", err)
 	}
 	dropped := map[string]int{}
-	if len(drop) > 0 {
-		dropped["damaged"] = len(drop)
-	}
 	for i := range stored {
-		if err := n.chain.AcceptTx(&stored[i].Tx); err != nil {
-			dropped[reason(err)]++
-			drop = append(drop, stored[i].Hash)
+		if err := n.chain.AcceptTx(&stored[i]); err != nil {
+			r := reason(err)
+			if errors.Is(err, chain.ErrDuplicateTx) {
+				r = "confirmed"
+			}
+			dropped[r]++
 			continue
 		}
 		n.stats.poolRestored.Add(1)
 	}
+	total := 0
 	for r, c := range dropped {
 		n.stats.restoreDrop(r, c)
+		total += c
 	}
-	if len(drop) > 0 {
-		if err := s.DeletePending(drop); err != nil {
-			return fmt.Errorf("forget dropped pending transactions: %w", err)
-		}
+	count := func() int { c, _ := n.chain.MempoolStats(); return c }
+	if n.txlog, err = openTxLog(dir, n.chain.Pending, count, n.log); err != nil {
+		return err
 	}
-	n.log.Info("mempool restored", "pending", n.stats.poolRestored.Load(), "dropped", len(drop), "reasons", dropped)
+	n.log.Info("mempool restored", "pending", n.stats.poolRestored.Load(), "dropped", total, "reasons", dropped, "torn_tail", torn)
 	return nil
 }

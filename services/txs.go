@@ -62,7 +62,7 @@ func (n *Node) SubmitTx(tx *chain.Tx) error {
 	n.emit(Event{Kind: EventTx, Tx: tx})
 	var onDisk, relayed <-chan error
 	if n.txlog != nil {
-		onDisk = n.txlog.submit(*tx, true)
+		onDisk = n.txlog.add(tx, true)
 	}
 	if n.natsConnected() {
 		if err := n.bus.PublishTx(tx); err != nil {
@@ -119,7 +119,7 @@ func (n *Node) admitRelayed(from string, tx *chain.Tx, source string) error {
 	n.stats.txAccept(source)
 	n.emit(Event{Kind: EventTx, Tx: tx})
 	if n.txlog != nil {
-		n.txlog.submit(*tx, false)
+		n.txlog.add(tx, false)
 	}
 	return nil
 }

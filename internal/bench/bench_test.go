@@ -18,6 +18,8 @@ var benchFigures = []string{
 	"pow/ratio_1core_to_compression", "pow/ratio_all_to_1core", "pow/vs_original",
 	"intake/tx_per_s_node1", "intake/latency_p50_node1", "intake/latency_p99_node1", "intake/vs_original",
 	"intake/tx_per_s_spread", "intake/latency_p50_spread", "intake/latency_p99_spread",
+	"intake/tx_per_s_node1_datadir", "intake/latency_p50_node1_datadir", "intake/latency_p99_node1_datadir",
+	"intake/datadir_ratio",
 	"compat/sign_rate_all_cores", "compat/tx_per_s", "compat/ratio_to_sign_rate",
 	"compat/latency_p50", "compat/latency_p99", "compat/vs_original",
 	"propagation/p50", "propagation/p99", "propagation/max",

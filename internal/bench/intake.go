@@ -3,9 +3,11 @@ package bench
 import (
 	"cmp"
 	"context"
+	"crypto/rsa"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
 	"runtime"
 	"slices"
 	"strings"
@@ -23,12 +25,12 @@ func (b *runner) intake(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	net, err := b.fundedNet(ctx, keys)
+	net, err := b.fundedNet(ctx, keys, "")
 	if err != nil {
 		return err
 	}
 	defer net.Close()
-	txs, err := b.signTransfers("intake txs", keys, 2*b.sz.intakeTxs)
+	txs, err := b.signTransfers("intake txs", keys, 3*b.sz.intakeTxs)
 	if err != nil {
 		return err
 	}
@@ -39,6 +41,7 @@ func (b *runner) intake(ctx context.Context) error {
 		}
 	}
 	n := b.sz.intakeTxs
+	var node1 float64
 	for _, v := range []struct {
 		name string
 		urls []string
@@ -57,9 +60,40 @@ func (b *runner) intake(ctx context.Context) error {
 		b.fig("intake", "latency_p50_"+v.name, ms(r.p50), "ms", "HTTP call")
 		b.fig("intake", "latency_p99_"+v.name, ms(r.p99), "ms", "")
 		if v.name == "node1" {
+			node1 = r.rate
 			b.fig("intake", "vs_original", r.rate/originalIntake, "×", "original 23.8 tx/s (p50 305 ms, p99 938 ms)")
 		}
 	}
+	net.Close()
+	return b.intakeDataDir(ctx, keys, bodies[:n], node1)
+}
+
+// intakeDataDir is the node1 variant with a data directory on node 1:
+// each answer waits for the transaction's fsync (shared by every
+// transaction submitted meanwhile) as well as the NATS flush.
+func (b *runner) intakeDataDir(ctx context.Context, keys []*rsa.PrivateKey, bodies [][]byte, inMemory float64) error {
+	dir, err := os.MkdirTemp("", "pycotr-bench-intake")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	net, err := b.fundedNet(ctx, keys, dir)
+	if err != nil {
+		return err
+	}
+	defer net.Close()
+	r, err := b.postAll(ctx, net, net.urls[:1], "/api/v1/txs", bodies, http.StatusAccepted)
+	if err != nil {
+		return err
+	}
+	note := fmt.Sprintf("as tx_per_s_node1, node 1 with a data directory (bbolt, one fsync per group commit) in %s", os.TempDir())
+	if !r.complete {
+		note += fmt.Sprintf("; INCOMPLETE: %d missing", r.missing)
+	}
+	b.fig("intake", "tx_per_s_node1_datadir", r.rate, "tx/s", note+dropNote(net))
+	b.fig("intake", "latency_p50_node1_datadir", ms(r.p50), "ms", "HTTP call")
+	b.fig("intake", "latency_p99_node1_datadir", ms(r.p99), "ms", "")
+	b.goal("intake", "datadir_ratio", r.rate/inMemory, "×", 0.8, false, "tx_per_s_node1_datadir / tx_per_s_node1")
 	return nil
 }
 
@@ -79,7 +113,7 @@ func (b *runner) compat(ctx context.Context) error {
 		return err
 	}
 	refs := []float64{ref}
-	net, err := b.fundedNet(ctx, keys)
+	net, err := b.fundedNet(ctx, keys, "")
 	if err != nil {
 		return err
 	}
