@@ -21,7 +21,10 @@ import (
 // in one small round trip. Otherwise the peer pages through its pending
 // hashes, the node picks those it lacks, and fetches them on
 // <prefix>.node.<id>.txs, through the same checks as a relay. It is pull
-// only: nothing is announced; each node takes what it is missing.
+// only: nothing is announced; each node takes what it is missing. A hash
+// is fetched only once two listings of the same peer, a round apart, found
+// it missing: a relay still in flight arrives in between, so under load
+// the exchange does not race the relay and verify every transaction twice.
 //
 // Bounds: at most InventoryRoundBytes of replies per peer per round (the
 // listing resumes where it stopped at the next round); a listing that
@@ -51,6 +54,10 @@ type invPeer struct {
 	// the peer's digest. While ours are the same, the peer need not list
 	// that pool again.
 	mine, tip, theirs chain.Hash
+	// What the listing in progress found missing so far (cur), and what
+	// the last whole listing found missing (prev): a hash is fetched only
+	// if it is in prev too.
+	prev, cur map[chain.Hash]struct{}
 }
 
 // requestInventory asks the inventory loop for a round soon.
@@ -111,8 +118,11 @@ func (n *Node) exchange(ctx context.Context, inv *inventory, peer string) {
 		started = st.after
 	)
 	var listed chain.Hash
-	if started.IsZero() && st.mine == digest && st.tip == tip {
-		listed = st.theirs
+	if started.IsZero() {
+		st.cur = map[chain.Hash]struct{}{}
+		if st.mine == digest && st.tip == tip {
+			listed = st.theirs
+		}
 	}
 	for budget > 0 {
 		rctx, cancel := context.WithTimeout(ctx, invTimeout)
@@ -131,7 +141,7 @@ func (n *Node) exchange(ctx context.Context, inv *inventory, peer string) {
 		}
 		if page.Same {
 			n.stats.invInSync.Add(1)
-			st.after = chain.Hash{}
+			st.after, st.prev, st.cur = chain.Hash{}, nil, nil
 			return
 		}
 		if page.Unchanged {
@@ -152,7 +162,10 @@ func (n *Node) exchange(ctx context.Context, inv *inventory, peer string) {
 			if at, ok := inv.refused[h]; ok && at == tip {
 				continue
 			}
-			want = append(want, h)
+			st.cur[h] = struct{}{}
+			if _, before := st.prev[h]; before {
+				want = append(want, h)
+			}
 		}
 		if len(page.Hashes) == 0 || !page.More {
 			st.after, whole = chain.Hash{}, true
@@ -160,8 +173,11 @@ func (n *Node) exchange(ctx context.Context, inv *inventory, peer string) {
 		}
 		st.after = page.Hashes[len(page.Hashes)-1]
 	}
-	if whole && started.IsZero() && len(want) == 0 {
-		st.mine, st.tip, st.theirs = digest, tip, theirs
+	if whole {
+		if started.IsZero() && len(st.cur) == 0 {
+			st.mine, st.tip, st.theirs = digest, tip, theirs
+		}
+		st.prev, st.cur = st.cur, nil
 	}
 	n.fetch(ctx, inv, peer, want, budget, tip)
 }
