@@ -17,12 +17,15 @@ import (
 
 // txLog keeps the mempool on disk, in the data directory's mempool.log: an
 // append-only file of the transactions the node admitted, one record each
-// (4-byte big-endian length, 4-byte CRC-32C, the transaction's JSON).
-// Admissions are group-committed: one write and one fsync for everything
-// queued meanwhile, so a client's answer waits for its transaction's fsync
-// without each one paying a sync of its own (a bbolt commit costs about
-// twelve times an append and fsync here: it writes several pages and
-// syncs twice).
+// (4-byte big-endian length, 4-byte CRC-32C, the transaction's JSON),
+// followed by zeros: the file is extended ahead of the records in steps
+// of txLogStep, so an append changes no file size and its fdatasync writes
+// data blocks only (about half the cost of an append that grows the file).
+// Admissions are group-committed: one write and one fdatasync for
+// everything queued meanwhile, so a client's answer waits for its
+// transaction's sync without each one paying a sync of its own (a bbolt
+// commit costs 5 to 12 times more here: it writes several pages and syncs
+// twice).
 //
 // Nothing is written when a transaction leaves the pool: at start every
 // stored transaction is re-checked against the restored tip, and what a
@@ -30,10 +33,12 @@ import (
 // with the pool's contents (a new file, synced, renamed over the old) at
 // start and whenever it holds more than twice the pool plus
 // txLogSlack records. A crash can tear only the last record, which no
-// answer waited for; reading stops there.
+// answer waited for; reading stops there, or at the first zero length.
 type txLog struct {
 	dir     string
 	f       *os.File
+	end     int64             // where the next record goes
+	size    int64             // the file's size: records, then zeros
 	records int               // in the file
 	pool    func() []chain.Tx // the pending transactions now
 	count   func() int        // how many
@@ -45,6 +50,7 @@ const (
 	txLogName  = "mempool.log"
 	txLogSlack = 4096
 	txLogMax   = 1 << 20 // bytes of one record: far above any valid transaction
+	txLogStep  = 8 << 20 // the file grows by this much of zeros at a time
 )
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
@@ -68,6 +74,9 @@ func readTxLog(dir string) (txs []chain.Tx, torn bool, err error) {
 			return txs, err != io.EOF, nil
 		}
 		n := binary.BigEndian.Uint32(head[:4])
+		if n == 0 {
+			return txs, false, nil // the zeros after the last record
+		}
 		if n > txLogMax {
 			return txs, true, nil
 		}
@@ -120,11 +129,12 @@ func (l *txLog) rewrite() error {
 	}
 	path := filepath.Join(l.dir, txLogName)
 	tmp := path + ".new"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_RDWR, 0o600)
 	if err != nil {
 		return fmt.Errorf("mempool log: %w", err)
 	}
-	if _, err := f.Write(buf); err != nil {
+	size := (int64(len(buf))/txLogStep + 1) * txLogStep
+	if _, err := f.Write(append(buf, make([]byte, size-int64(len(buf)))...)); err != nil {
 		f.Close()
 		return fmt.Errorf("mempool log: %w", err)
 	}
@@ -132,10 +142,8 @@ func (l *txLog) rewrite() error {
 		f.Close()
 		return fmt.Errorf("mempool log: %w", err)
 	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("mempool log: %w", err)
-	}
 	if err := os.Rename(tmp, path); err != nil {
+		f.Close()
 		return fmt.Errorf("mempool log: %w", err)
 	}
 	if d, err := os.Open(l.dir); err == nil { // make the rename durable
@@ -145,10 +153,7 @@ func (l *txLog) rewrite() error {
 	if l.f != nil {
 		l.f.Close()
 	}
-	if l.f, err = os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0o600); err != nil {
-		return fmt.Errorf("mempool log: %w", err)
-	}
-	l.records = len(txs)
+	l.f, l.end, l.size, l.records = f, int64(len(buf)), size, len(txs)
 	return nil
 }
 
@@ -158,12 +163,23 @@ func (l *txLog) append(txs []chain.Tx) error {
 	if err != nil {
 		return err
 	}
-	if _, err := l.f.Write(buf); err != nil {
+	if need := l.end + int64(len(buf)); need > l.size { // grow by zeros, synced with the file's new size
+		grow := (need-l.size)/txLogStep*txLogStep + txLogStep
+		if _, err := l.f.WriteAt(make([]byte, grow), l.size); err != nil {
+			return fmt.Errorf("mempool log: %w", err)
+		}
+		if err := l.f.Sync(); err != nil {
+			return fmt.Errorf("mempool log: %w", err)
+		}
+		l.size += grow
+	}
+	if _, err := l.f.WriteAt(buf, l.end); err != nil {
 		return fmt.Errorf("mempool log: %w", err)
 	}
-	if err := l.f.Sync(); err != nil {
+	if err := datasync(l.f); err != nil {
 		return fmt.Errorf("mempool log: %w", err)
 	}
+	l.end += int64(len(buf))
 	l.records += len(txs)
 	if l.records > 2*l.count()+txLogSlack {
 		if err := l.rewrite(); err != nil {

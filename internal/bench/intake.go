@@ -86,7 +86,7 @@ func (b *runner) intakeDataDir(ctx context.Context, keys []*rsa.PrivateKey, bodi
 	if err != nil {
 		return err
 	}
-	note := fmt.Sprintf("as tx_per_s_node1, node 1 with a data directory (bbolt, one fsync per group commit) in %s", os.TempDir())
+	note := fmt.Sprintf("as tx_per_s_node1, node 1 with a data directory (mempool.log, one fdatasync per group commit) in %s", os.TempDir())
 	if !r.complete {
 		note += fmt.Sprintf("; INCOMPLETE: %d missing", r.missing)
 	}
