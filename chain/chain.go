@@ -626,7 +626,7 @@ func (c *Chain) AcceptTx(tx *Tx) error {
 	if dup := c.dupLocked(k); dup != nil {
 		return fmt.Errorf("tx %s: %w", tx.ID, dup)
 	}
-	if err := c.pool.add(c.ledger, tx); err != nil {
+	if err := c.pool.add(c.ledger, tx, hash); err != nil {
 		return fmt.Errorf("tx %s: %w", tx.ID, err)
 	}
 	return nil

@@ -68,7 +68,7 @@ var (
 	ErrDuplicateTx      = rule("duplicate-tx", KindConflict, "the sender's transaction id is already on the chain")
 	ErrAlreadyPending   = rule("already-pending", KindConflict, "the sender's transaction id is already in the mempool")
 	ErrTxTooLarge       = rule("tx-too-large", KindInvalid, "transaction larger than the limit")
-	ErrMempoolFull      = rule("mempool-full", KindUnavailable, "mempool full and the fee is too low to evict")
+	ErrMempoolFull      = rule("mempool-full", KindUnavailable, "mempool full: it takes new transactions again once blocks confirm pending ones")
 	ErrRewardInMempool  = rule("reward-in-mempool", KindInvalid, "reward transactions are only valid inside blocks")
 )
 

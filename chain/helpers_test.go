@@ -273,9 +273,18 @@ func (h *harness) checkConsistent() {
 			h.t.Fatalf("pending debits %d of %s exceed balance %d", d, short(string(a)), h.c.ledger.Balance(a))
 		}
 	}
-	for k := range h.c.pool.entries {
+	var digest Hash
+	for k, e := range h.c.pool.entries {
+		id := k.id
 		if _, ok := h.c.ledger.TxLocation(k.from, k.id); ok {
 			h.t.Fatalf("pending tx %s is confirmed", k.id)
 		}
+		if e.hash != e.tx.Hash() {
+			h.t.Fatalf("pending tx %s kept under a wrong hash", id)
+		}
+		digest = xorHash(digest, e.hash)
+	}
+	if digest != h.c.pool.digest {
+		h.t.Fatal("pool digest is not the XOR of its entries' hashes")
 	}
 }

@@ -169,6 +169,51 @@ func (c *Chain) Pending() []Tx {
 	return out
 }
 
+// PoolDigest summarises the mempool for a comparison with a peer's: its
+// count and the XOR of its transactions' hashes (Tx.Hash). Two pools with
+// the same count and digest hold the same transactions.
+func (c *Chain) PoolDigest() (count int, digest Hash) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.pool.Len(), c.pool.digest
+}
+
+// PendingHashes returns the hashes of the mempool's transactions, in no
+// particular order.
+func (c *Chain) PendingHashes() []Hash {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	out := make([]Hash, 0, len(c.pool.entries))
+	for _, e := range c.pool.entries {
+		out = append(out, e.hash)
+	}
+	return out
+}
+
+// PendingByHash returns the pending transactions with the given hashes,
+// in the order asked; hashes not pending are skipped.
+func (c *Chain) PendingByHash(hashes []Hash) []Tx {
+	want := make(map[Hash]int, len(hashes))
+	for i, h := range hashes {
+		want[h] = i
+	}
+	found := make([]*poolEntry, len(hashes))
+	c.mu.RLock()
+	for _, e := range c.pool.entries {
+		if i, ok := want[e.hash]; ok {
+			found[i] = e
+		}
+	}
+	out := make([]Tx, 0, len(hashes))
+	for _, e := range found {
+		if e != nil {
+			out = append(out, e.tx)
+		}
+	}
+	c.mu.RUnlock()
+	return out
+}
+
 // MempoolStats returns the mempool's count and bytes.
 func (c *Chain) MempoolStats() (count, bytes int) {
 	c.mu.RLock()

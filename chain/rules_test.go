@@ -196,10 +196,10 @@ func rejectCases() []rejectCase {
 		{name: "tx too large", want: ErrTxTooLarge,
 			mod: func(c *Config) { c.Params.MaxTxBytes = 600 },
 			run: func(h *harness) error { tx := transfer(h.t, 0, 1, 10, 1); return h.c.AcceptTx(&tx) }},
-		{name: "mempool full, fee too low", want: ErrMempoolFull,
+		{name: "mempool full", want: ErrMempoolFull,
 			mod:  func(c *Config) { c.Mempool.MaxTxs = 1 },
 			prep: func(h *harness) { h.accept(transfer(h.t, 0, 1, 10, 5)) },
-			run:  func(h *harness) error { tx := transfer(h.t, 0, 2, 10, 5); return h.c.AcceptTx(&tx) }},
+			run:  func(h *harness) error { tx := transfer(h.t, 0, 2, 10, 9); return h.c.AcceptTx(&tx) }},
 
 		// --- blocks: coinbase
 		blockCase("two coinbases", ErrExtraCoinbase, func(h *harness) *Block {

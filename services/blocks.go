@@ -26,11 +26,18 @@ func (n *Node) processRequestedBlock(b *chain.Block) (chain.Outcome, error) {
 	return n.persistStored(n.chain.ProcessRequestedBlock(b))
 }
 
+// persistStored writes, with a data directory, the blocks the chain stored
+// in its tree and the transactions a reorg returned to the mempool (what
+// leaves the pool needs no write: the stored pool is re-checked at start).
 func (n *Node) persistStored(out chain.Outcome, err error) (chain.Outcome, error) {
-	if n.persist != nil {
-		for _, s := range out.Stored {
-			n.persist.add(s)
-		}
+	if n.persist == nil {
+		return out, err
+	}
+	for _, s := range out.Stored {
+		n.persist.add(s)
+	}
+	for i := range out.Returned {
+		n.txlog.add(&out.Returned[i], false)
 	}
 	return out, err
 }

@@ -55,6 +55,7 @@ func (n *Node) onPresence(from string, s *events.NodeState) {
 	if n.peers.seen(*s, time.Now()) {
 		n.log.Info("peer up", "peer", s.Name, "url", s.URL)
 		n.emit(Event{Kind: EventPeerUp, Peer: s})
+		n.requestInventory() // it may hold what we missed, and lack what we hold
 	}
 	if w.Cmp(n.chain.Tip().Work) > 0 && !n.chain.HasBlock(s.Tip) {
 		n.sync.request(from, w)
