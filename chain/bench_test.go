@@ -103,7 +103,7 @@ func BenchmarkBalance(b *testing.B) {
 }
 
 // BenchmarkMempoolAdmission measures admitting an already verified
-// transfer (funds check, limits, heap) with n funded accounts; signature
+// transfer (funds check, limits, digest) with n funded accounts; signature
 // cost is BenchmarkTxVerify's.
 func BenchmarkMempoolAdmission(b *testing.B) {
 	for _, n := range []int{10_000, 100_000} {
@@ -111,9 +111,11 @@ func BenchmarkMempoolAdmission(b *testing.B) {
 			l := ledgerWithAccounts(n)
 			r := rand.New(rand.NewPCG(2, 2))
 			txs := make([]Tx, 50_000)
+			hashes := make([]Hash, len(txs))
 			for i := range txs {
 				txs[i] = Tx{Type: TxTransfer, ID: NewTxID(), From: fakeAddr(r.IntN(n)), To: fakeAddr(r.IntN(n)),
 					Amount: 1, Fee: r.Int64N(10), Signature: fmt.Sprintf("%0256x", i)}
+				hashes[i] = txs[i].Hash()
 			}
 			pool := newMempool(MempoolLimits{})
 			var i int
@@ -123,7 +125,7 @@ func BenchmarkMempoolAdmission(b *testing.B) {
 					pool, i = newMempool(MempoolLimits{}), 0
 					b.StartTimer()
 				}
-				if err := pool.add(l, &txs[i]); err != nil {
+				if err := pool.add(l, &txs[i], hashes[i]); err != nil {
 					b.Fatal(err)
 				}
 				i++

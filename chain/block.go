@@ -88,7 +88,7 @@ func NewBlock(hdr Header, miner Address, reward int64, txs []Tx) *Block {
 	for i := range txs {
 		fees += txs[i].Fee
 	}
-	b := &Block{Header: hdr, Txs: append([]Tx{NewReward(miner, reward+fees)}, txs...)}
+	b := &Block{Header: hdr, Txs: append([]Tx{NewReward(hdr.Height, hdr.PrevHash, miner, reward+fees)}, txs...)}
 	b.Header.MerkleRoot = b.ComputeMerkleRoot()
 	return b
 }

@@ -122,9 +122,12 @@ func (h *harness) build(parent *Block, miner Address, txs []Tx, mut func(*Block)
 	return b
 }
 
+// mustProcess hands b to the chain as a requested block (as sync does):
+// stored whatever its branch's work. The rules tests feed side branches
+// block by block; the unrequested path has tests of its own.
 func (h *harness) mustProcess(b *Block) Outcome {
 	h.t.Helper()
-	out, err := h.c.ProcessBlock(b)
+	out, err := h.c.ProcessRequestedBlock(b)
 	if err != nil {
 		h.t.Fatalf("ProcessBlock: %v", err)
 	}
@@ -210,7 +213,10 @@ type snapshot struct {
 
 func (h *harness) snap() snapshot {
 	h.c.mu.RLock()
-	l := &Ledger{balances: maps.Clone(h.c.ledger.balances), minted: h.c.ledger.minted, txs: maps.Clone(h.c.ledger.txs)}
+	l := &Ledger{balances: maps.Clone(h.c.ledger.balances), minted: h.c.ledger.minted, txs: make(map[string][]txRef)}
+	for id, refs := range h.c.ledger.txs {
+		l.txs[id] = slices.Clone(refs)
+	}
 	h.c.mu.RUnlock()
 	s := snapshot{tip: h.c.Tip(), ledger: l, orphans: h.c.Orphans()}
 	for _, tx := range h.c.Pending() {
@@ -267,9 +273,18 @@ func (h *harness) checkConsistent() {
 			h.t.Fatalf("pending debits %d of %s exceed balance %d", d, short(string(a)), h.c.ledger.Balance(a))
 		}
 	}
-	for id := range h.c.pool.entries {
-		if _, ok := h.c.ledger.TxLocation(id); ok {
-			h.t.Fatalf("pending tx %s is confirmed", id)
+	var digest Hash
+	for k, e := range h.c.pool.entries {
+		id := k.id
+		if _, ok := h.c.ledger.TxLocation(k.from, k.id); ok {
+			h.t.Fatalf("pending tx %s is confirmed", k.id)
 		}
+		if e.hash != e.tx.Hash() {
+			h.t.Fatalf("pending tx %s kept under a wrong hash", id)
+		}
+		digest = xorHash(digest, e.hash)
+	}
+	if digest != h.c.pool.digest {
+		h.t.Fatal("pool digest is not the XOR of its entries' hashes")
 	}
 }

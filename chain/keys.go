@@ -17,11 +17,31 @@ import (
 // in DER SubjectPublicKeyInfo form (the original Pycotr's format).
 type Address string
 
-// KeyBits is the size of generated keys; MinKeyBits the smallest accepted.
+// KeyBits is the size of generated keys. An address or a private key
+// must hold an RSA key of MinKeyBits to MaxKeyBits bits with the public
+// exponent KeyExponent (a consensus rule): a verification costs every node
+// about the cube of the modulus size times the exponent's length, so a
+// bigger key or exponent would let a sender make every node pay far more
+// than the sender did.
 const (
-	KeyBits    = 2048
-	MinKeyBits = 1024
+	KeyBits     = 2048
+	MinKeyBits  = 1024
+	MaxKeyBits  = 4096
+	KeyExponent = 65537
 )
+
+// checkKeyShape applies the key rule to a public key.
+func checkKeyShape(pub *rsa.PublicKey) error {
+	switch n := pub.N.BitLen(); {
+	case n < MinKeyBits:
+		return fmt.Errorf("RSA key of %d bits: %w", n, ErrWeakKey)
+	case n > MaxKeyBits:
+		return fmt.Errorf("RSA key of %d bits: %w", n, ErrBadKey)
+	case pub.E != KeyExponent:
+		return fmt.Errorf("RSA public exponent %d: %w", pub.E, ErrBadKey)
+	}
+	return nil
+}
 
 // GenerateKey makes a new 2048-bit RSA wallet key.
 func GenerateKey() (*rsa.PrivateKey, error) {
@@ -57,8 +77,8 @@ func ParsePrivateKey(s string) (*rsa.PrivateKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("private key DER: %w", ErrBadPrivateKey)
 	}
-	if k.N.BitLen() < MinKeyBits {
-		return nil, fmt.Errorf("private key of %d bits: %w", k.N.BitLen(), ErrWeakKey)
+	if err := checkKeyShape(&k.PublicKey); err != nil {
+		return nil, fmt.Errorf("private key: %w", err)
 	}
 	return k, nil
 }
@@ -95,8 +115,8 @@ func parseKey(a Address) (*rsaverify.Key, error) {
 	if !ok {
 		return nil, fmt.Errorf("address %s is not RSA: %w", short(string(a)), ErrBadAddress)
 	}
-	if pub.N.BitLen() < MinKeyBits {
-		return nil, fmt.Errorf("address of %d bits: %w", pub.N.BitLen(), ErrWeakKey)
+	if err := checkKeyShape(pub); err != nil {
+		return nil, fmt.Errorf("address %s: %w", short(string(a)), err)
 	}
 	k := rsaverify.NewKey(pub)
 	keyCache.Put(string(a), k)

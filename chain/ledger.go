@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"slices"
 )
 
 // TxLocation says where a confirmed transaction is.
@@ -13,17 +14,26 @@ type TxLocation struct {
 }
 
 // Ledger is the state of the best chain: every balance, everything minted,
-// and where each confirmed transaction id sits. Connecting a block applies
+// and where each confirmed transaction sits. Connecting a block applies
 // its transactions; disconnecting applies them in reverse, exactly.
 type Ledger struct {
 	balances map[Address]int64
 	minted   int64
-	txs      map[string]TxLocation
+	// txs indexes confirmed transactions by id, then sender: an id is
+	// unique per sender (a reward's sender is ""), so one id may name
+	// transactions of several senders.
+	txs map[string][]txRef
+}
+
+// txRef is a confirmed transaction in the ledger's index.
+type txRef struct {
+	from Address
+	loc  TxLocation
 }
 
 // NewLedger returns an empty ledger.
 func NewLedger() *Ledger {
-	return &Ledger{balances: make(map[Address]int64), txs: make(map[string]TxLocation)}
+	return &Ledger{balances: make(map[Address]int64), txs: make(map[string][]txRef)}
 }
 
 // Balance returns an address's confirmed balance: a map look-up.
@@ -35,10 +45,34 @@ func (l *Ledger) Minted() int64 { return l.minted }
 // Accounts is the number of addresses with a non-zero balance.
 func (l *Ledger) Accounts() int { return len(l.balances) }
 
-// TxLocation finds a confirmed transaction.
-func (l *Ledger) TxLocation(id string) (TxLocation, bool) {
-	loc, ok := l.txs[id]
-	return loc, ok
+// TxLocation finds the confirmed transaction of a sender ("" for a
+// reward) with an id.
+func (l *Ledger) TxLocation(from Address, id string) (TxLocation, bool) {
+	for _, r := range l.txs[id] {
+		if r.from == from {
+			return r.loc, true
+		}
+	}
+	return TxLocation{}, false
+}
+
+func (l *Ledger) addTx(tx *Tx, loc TxLocation) {
+	l.txs[tx.ID] = append(l.txs[tx.ID], txRef{from: tx.From, loc: loc})
+}
+
+func (l *Ledger) removeTx(tx *Tx) {
+	refs := l.txs[tx.ID]
+	for i, r := range refs {
+		if r.from == tx.From {
+			refs = slices.Delete(refs, i, i+1)
+			break
+		}
+	}
+	if len(refs) == 0 {
+		delete(l.txs, tx.ID)
+	} else {
+		l.txs[tx.ID] = refs
+	}
 }
 
 // CheckInvariant verifies that the balances add up to what was minted and
@@ -59,7 +93,10 @@ func (l *Ledger) CheckInvariant() error {
 
 // Equal reports whether two ledgers hold the same state.
 func (l *Ledger) Equal(o *Ledger) bool {
-	return l.minted == o.minted && maps.Equal(l.balances, o.balances) && maps.Equal(l.txs, o.txs)
+	return l.minted == o.minted && maps.Equal(l.balances, o.balances) &&
+		maps.EqualFunc(l.txs, o.txs, func(a, b []txRef) bool {
+			return len(a) == len(b) && !slices.ContainsFunc(a, func(r txRef) bool { return !slices.Contains(b, r) })
+		})
 }
 
 func (l *Ledger) add(a Address, v int64) {
@@ -81,7 +118,7 @@ func (l *Ledger) connect(b *Block, hash Hash) error {
 	loc := TxLocation{Height: b.Header.Height, Block: hash}
 	for i := range b.Txs {
 		tx := &b.Txs[i]
-		l.txs[tx.ID] = loc
+		l.addTx(tx, loc)
 		switch tx.Type {
 		case TxReward:
 			fees := b.Fees()
@@ -100,9 +137,12 @@ func (l *Ledger) connect(b *Block, hash Hash) error {
 }
 
 // checkConnect checks the block's transactions in order against the
-// ledger: ids new to the chain, and every sender able to pay at its turn.
-// Fees reach the miner only through the reward, so a fee paid in the block
-// is not spendable in the same block except by the reward itself.
+// ledger: each sender's id new to the chain, and every sender able to pay
+// at its turn. What counts is the balance before the block plus the
+// credits of the transfers and mints before it in the block; the reward
+// is not spendable in its own block (it pays the block's fees, which the
+// later transactions pay), and a fee reaches the miner only through the
+// reward.
 func (l *Ledger) checkConnect(b *Block) error {
 	delta := make(map[Address]int64)
 	bal := func(a Address) int64 { return l.balances[a] + delta[a] }
@@ -111,7 +151,7 @@ func (l *Ledger) checkConnect(b *Block) error {
 	minted := l.minted
 	for i := range b.Txs {
 		tx := &b.Txs[i]
-		if _, dup := l.txs[tx.ID]; dup {
+		if _, dup := l.TxLocation(tx.From, tx.ID); dup {
 			return fmt.Errorf("tx %s: %w", tx.ID, ErrDuplicateTx)
 		}
 		var created int64
@@ -146,7 +186,7 @@ func (l *Ledger) checkConnect(b *Block) error {
 func (l *Ledger) disconnect(b *Block) {
 	for i := len(b.Txs) - 1; i >= 0; i-- {
 		tx := &b.Txs[i]
-		delete(l.txs, tx.ID)
+		l.removeTx(tx)
 		switch tx.Type {
 		case TxReward:
 			l.minted -= tx.Amount - b.Fees()

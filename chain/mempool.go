@@ -1,7 +1,6 @@
 package chain
 
 import (
-	"container/heap"
 	"slices"
 	"sync/atomic"
 )
@@ -15,23 +14,36 @@ type MempoolLimits struct {
 // poolEntry is one pending transaction.
 type poolEntry struct {
 	tx   Tx
+	hash Hash // Tx.Hash: what peers compare pools by
 	size int
 	seq  uint64 // arrival order
-	idx  int    // position in the eviction heap
 }
+
+// txKey names a transaction as the uniqueness rule does: ids are unique
+// per sender ("" for a reward), not across senders.
+type txKey struct {
+	from Address
+	id   string
+}
+
+func keyOf(tx *Tx) txKey { return txKey{from: tx.From, id: tx.ID} }
 
 // Mempool holds transactions valid against the tip plus what is already
 // pending: each sender's pending debits never exceed its confirmed balance,
 // so any subset of the pool, in any order, is a valid block body. It is
-// ordered by fee, then arrival, and bounded in count and bytes by evicting
-// the cheapest. It is not safe for concurrent use: Chain guards it.
+// ordered by fee, then arrival, and bounded in count and bytes: a full
+// pool refuses newcomers (ErrMempoolFull) and never evicts a transaction
+// it accepted, so an accepted transaction leaves it only in a block, or
+// when a block makes it invalid (its sender's funds spent elsewhere). It
+// is not safe for concurrent use: Chain guards it.
 type Mempool struct {
 	limits  MempoolLimits
-	entries map[string]*poolEntry
-	pending map[Address]int64 // each sender's pending debits
+	entries map[txKey]*poolEntry
+	byID    map[string][]*poolEntry // the entries of each id, for look-ups
+	pending map[Address]int64       // each sender's pending debits
 	bytes   int
 	seq     uint64
-	cheap   evictHeap
+	digest  Hash   // XOR of the entries' hashes: equal pools have equal digests
 	version uint64 // see changed
 }
 
@@ -51,7 +63,8 @@ func newMempool(l MempoolLimits) *Mempool {
 	if l.MaxBytes <= 0 {
 		l.MaxBytes = 64 << 20
 	}
-	m := &Mempool{limits: l, entries: make(map[string]*poolEntry), pending: make(map[Address]int64)}
+	m := &Mempool{limits: l, entries: make(map[txKey]*poolEntry), byID: make(map[string][]*poolEntry),
+		pending: make(map[Address]int64)}
 	m.changed()
 	return m
 }
@@ -60,23 +73,23 @@ func newMempool(l MempoolLimits) *Mempool {
 func (m *Mempool) Len() int   { return len(m.entries) }
 func (m *Mempool) Bytes() int { return m.bytes }
 
-func (m *Mempool) has(id string) bool { _, ok := m.entries[id]; return ok }
+func (m *Mempool) has(k txKey) bool { _, ok := m.entries[k]; return ok }
 
 // spendable is what a sender may still commit: balance less pending debits.
 func (m *Mempool) spendable(l *Ledger, a Address) int64 { return l.Balance(a) - m.pending[a] }
 
 // add admits a transaction already checked for form, signature, time and
-// uniqueness; it checks funds and room, evicting cheaper entries if needed.
-func (m *Mempool) add(l *Ledger, tx *Tx) error { return m.admit(l, tx, false) }
+// uniqueness (hash is its Tx.Hash); it checks funds and room.
+func (m *Mempool) add(l *Ledger, tx *Tx, hash Hash) error { return m.admit(l, tx, hash, false) }
 
 // readd re-admits, after a reorg, a transaction the node had already
 // accepted (pending, or in a dropped block): funds are checked against the
 // new tip, but not room. An accepted transaction is never lost to a reorg;
 // the pool may exceed its bounds by the dropped blocks' transactions until
 // blocks drain it, and admits nothing new meanwhile.
-func (m *Mempool) readd(l *Ledger, tx *Tx) error { return m.admit(l, tx, true) }
+func (m *Mempool) readd(l *Ledger, tx *Tx) error { return m.admit(l, tx, tx.Hash(), true) }
 
-func (m *Mempool) admit(l *Ledger, tx *Tx, overBounds bool) error {
+func (m *Mempool) admit(l *Ledger, tx *Tx, hash Hash, overBounds bool) error {
 	if d := tx.debit(); d > 0 && m.spendable(l, tx.From) < d {
 		return ErrInsufficientFund
 	}
@@ -84,46 +97,47 @@ func (m *Mempool) admit(l *Ledger, tx *Tx, overBounds bool) error {
 	if size > m.limits.MaxBytes && !overBounds {
 		return ErrTxTooLarge
 	}
-	// Make room by evicting strictly cheaper entries.
-	var evict []*poolEntry
-	count, bytes := len(m.entries)+1, m.bytes+size
-	for i := 0; !overBounds && (count > m.limits.MaxTxs || bytes > m.limits.MaxBytes); i++ {
-		e := m.cheap.nth(i)
-		if e == nil || e.tx.Fee >= tx.Fee {
-			return ErrMempoolFull
-		}
-		evict = append(evict, e)
-		count--
-		bytes -= e.size
-	}
-	for _, e := range evict {
-		m.remove(e.tx.ID)
+	if !overBounds && (len(m.entries)+1 > m.limits.MaxTxs || m.bytes+size > m.limits.MaxBytes) {
+		return ErrMempoolFull
 	}
 	m.seq++
-	e := &poolEntry{tx: *tx, size: size, seq: m.seq}
-	m.entries[tx.ID] = e
+	e := &poolEntry{tx: *tx, hash: hash, size: size, seq: m.seq}
+	m.entries[keyOf(tx)] = e
+	m.byID[tx.ID] = append(m.byID[tx.ID], e)
 	if d := tx.debit(); d != 0 {
 		m.pending[tx.From] += d
 	}
 	m.bytes += size
-	heap.Push(&m.cheap, e)
+	m.digest = xorHash(m.digest, hash)
 	m.changed()
 	return nil
 }
 
-func (m *Mempool) remove(id string) (*poolEntry, bool) {
-	e, ok := m.entries[id]
+func xorHash(a, b Hash) Hash {
+	for i := range a {
+		a[i] ^= b[i]
+	}
+	return a
+}
+
+func (m *Mempool) remove(k txKey) (*poolEntry, bool) {
+	e, ok := m.entries[k]
 	if !ok {
 		return nil, false
 	}
-	delete(m.entries, id)
+	delete(m.entries, k)
+	if same := slices.DeleteFunc(m.byID[k.id], func(o *poolEntry) bool { return o == e }); len(same) == 0 {
+		delete(m.byID, k.id)
+	} else {
+		m.byID[k.id] = same
+	}
 	m.bytes -= e.size
 	if d := e.tx.debit(); d != 0 {
 		if m.pending[e.tx.From] -= d; m.pending[e.tx.From] == 0 {
 			delete(m.pending, e.tx.From)
 		}
 	}
-	heap.Remove(&m.cheap, e.idx)
+	m.digest = xorHash(m.digest, e.hash)
 	m.changed()
 	return e, true
 }
@@ -199,64 +213,9 @@ func (m *Mempool) fitSenders(l *Ledger, senders map[Address]struct{}) []Tx {
 			if m.spendable(l, a) >= 0 {
 				break
 			}
-			m.remove(e.tx.ID)
+			m.remove(keyOf(&e.tx))
 			dropped = append(dropped, e.tx)
 		}
 	}
 	return dropped
-}
-
-// evictHeap orders entries cheapest first: lowest fee, then newest.
-type evictHeap []*poolEntry
-
-func (h evictHeap) Len() int { return len(h) }
-func (h evictHeap) Less(i, j int) bool {
-	if h[i].tx.Fee != h[j].tx.Fee {
-		return h[i].tx.Fee < h[j].tx.Fee
-	}
-	return h[i].seq > h[j].seq
-}
-func (h evictHeap) Swap(i, j int) {
-	h[i], h[j] = h[j], h[i]
-	h[i].idx = i
-	h[j].idx = j
-}
-func (h *evictHeap) Push(x any) {
-	e := x.(*poolEntry)
-	e.idx = len(*h)
-	*h = append(*h, e)
-}
-func (h *evictHeap) Pop() any {
-	old := *h
-	e := old[len(old)-1]
-	old[len(old)-1] = nil
-	*h = old[:len(old)-1]
-	return e
-}
-
-// nth returns the i-th cheapest entry (0 = the root); beyond the root it
-// walks a copy, which only happens when several evictions are needed.
-func (h evictHeap) nth(i int) *poolEntry {
-	if i >= len(h) {
-		return nil
-	}
-	if i == 0 {
-		return h[0]
-	}
-	c := make(evictHeap, len(h))
-	copy(c, h)
-	idx := make([]int, len(h))
-	for k, e := range h {
-		idx[k] = e.idx
-	}
-	defer func() { // restore the indexes the copy's pops disturbed
-		for k, e := range h {
-			e.idx = idx[k]
-		}
-	}()
-	var e *poolEntry
-	for k := 0; k <= i; k++ {
-		e = heap.Pop(&c).(*poolEntry)
-	}
-	return e
 }

@@ -43,69 +43,91 @@ func ids2(txs []Tx) []string {
 	return out
 }
 
-func TestMempoolBoundedCountEvictsCheapest(t *testing.T) {
+// TestMempoolFullRefusesNewcomers: a full pool refuses a newcomer
+// whatever its fee and keeps every transaction it accepted (an accepted
+// transaction is a promise to the client).
+func TestMempoolFullRefusesNewcomers(t *testing.T) {
 	h := newHarness(t, func(c *Config) { c.Mempool.MaxTxs = 3 })
 	h.mine(0)
 	h.mine(0)
 	for _, fee := range []int64{2, 1, 3} {
 		h.accept(transfer(t, 0, 1, 1, fee))
 	}
-	h.accept(transfer(t, 0, 1, 1, 4)) // evicts the fee-1 entry
-	if got := pendingFees(h); !slices.Equal(got, []int64{4, 3, 2}) {
-		t.Fatalf("fees %v", got)
-	}
-	for _, fee := range []int64{0, 2} { // not strictly above the cheapest
+	before := h.snap()
+	for _, fee := range []int64{0, 2, 50} {
 		tx := transfer(t, 0, 1, 1, fee)
 		if err := h.c.AcceptTx(&tx); !errors.Is(err, ErrMempoolFull) {
-			t.Fatalf("fee %d: %v", fee, err)
+			t.Fatalf("fee %d: %v, want ErrMempoolFull", fee, err)
 		}
 	}
-	// among equal fees the newest goes first
-	older := h.c.Pending()[2]
-	h.accept(transfer(t, 0, 1, 1, 3))
-	if got := pendingFees(h); !slices.Equal(got, []int64{4, 3, 3}) || h.c.HasTx(older.ID) {
+	h.assertUnchanged(before)
+	if got := pendingFees(h); !slices.Equal(got, []int64{3, 2, 1}) {
 		t.Fatalf("fees %v", got)
 	}
-	n, _ := h.c.MempoolStats()
-	if n != 3 {
+	// A block frees room: newcomers are taken again.
+	blk := h.build(h.tipBlock(), addr(4), h.c.Pending()[:1], nil)
+	h.mustProcess(blk)
+	h.accept(transfer(t, 0, 1, 1, 0))
+	if n, _ := h.c.MempoolStats(); n != 3 {
 		t.Fatalf("count %d", n)
 	}
 	h.checkConsistent()
 }
 
-func TestMempoolBoundedBytesEvictsSeveral(t *testing.T) {
+func TestMempoolBoundedBytesRefuses(t *testing.T) {
 	st := transfer(t, 0, 1, 1, 1)
 	small := st.Size()
 	m := mint(t, 0, 100, 10)
 	if m.Size() <= small+20 {
 		t.Fatalf("mint %d not larger than transfer %d", m.Size(), small)
 	}
-	h := newHarness(t, func(c *Config) { c.Mempool.MaxBytes = 3*small + 10 })
+	h := newHarness(t, func(c *Config) { c.Mempool.MaxBytes = 2*small + m.Size() - 1 })
 	h.mine(0)
-	for _, fee := range []int64{1, 2, 3} {
+	for _, fee := range []int64{1, 2} {
 		h.accept(transfer(t, 0, 1, 1, fee))
 	}
-	// the mint needs the room of two transfers: the two cheapest go
-	h.accept(m)
-	if got := pendingFees(h); !slices.Equal(got, []int64{10, 3}) {
-		t.Fatalf("fees %v", got)
+	before := h.snap()
+	if err := h.c.AcceptTx(&m); !errors.Is(err, ErrMempoolFull) {
+		t.Fatalf("a newcomer past the byte bound: %v, want ErrMempoolFull", err)
 	}
-	_, bytes := h.c.MempoolStats()
-	if bytes != small+m.Size() || bytes > 3*small+10 {
+	h.assertUnchanged(before)
+	h.accept(transfer(t, 0, 1, 1, 0)) // a smaller one still fits
+	if _, bytes := h.c.MempoolStats(); bytes != 3*small || bytes > 2*small+m.Size()-1 {
 		t.Fatalf("bytes %d", bytes)
 	}
-	// nothing evicted when the newcomer cannot make enough room
-	h2 := newHarness(t, func(c *Config) { c.Mempool.MaxBytes = 3*small + 10 })
-	h2.mine(0)
-	for _, fee := range []int64{1, 15, 16} {
-		h2.accept(transfer(t, 0, 1, 1, fee))
+	h.checkConsistent()
+}
+
+// TestPoolDigestAndHashes: equal pools have equal digests; the hashes
+// name exactly the pending transactions.
+func TestPoolDigestAndHashes(t *testing.T) {
+	a, b := newHarness(t, nil), newHarness(t, nil)
+	a.mine(0)
+	b.mustProcess(a.tipBlock())
+	x, y := transfer(t, 0, 1, 1, 1), transfer(t, 0, 2, 1, 1)
+	a.accept(x)
+	a.accept(y)
+	b.accept(y)
+	if ca, da := a.c.PoolDigest(); ca != 2 || da == (Hash{}) {
+		t.Fatalf("count %d digest %s", ca, da)
 	}
-	before := h2.snap()
-	m2 := mint(t, 0, 100, 10)
-	if err := h2.c.AcceptTx(&m2); !errors.Is(err, ErrMempoolFull) {
-		t.Fatal(err)
+	_, da := a.c.PoolDigest()
+	if _, db := b.c.PoolDigest(); db == da {
+		t.Fatal("different pools, same digest")
 	}
-	h2.assertUnchanged(before)
+	b.accept(x)
+	if _, db := b.c.PoolDigest(); db != da {
+		t.Fatal("same pools, different digests")
+	}
+	got := a.c.PendingByHash([]Hash{y.Hash(), {1}, x.Hash()})
+	if ids := ids2(got); !slices.Equal(ids, []string{y.ID, x.ID}) {
+		t.Fatalf("PendingByHash: %v", ids)
+	}
+	if hs := a.c.PendingHashes(); len(hs) != 2 {
+		t.Fatalf("PendingHashes: %d", len(hs))
+	}
+	a.checkConsistent()
+	b.checkConsistent()
 }
 
 func TestMempoolConfirmedAndInvalidatedLeave(t *testing.T) {
@@ -175,7 +197,7 @@ func TestTemplateRespectsLimits(t *testing.T) {
 	st := transfer(t, 0, 1, 1, 1)
 	sz := st.Size()
 	h2 := newHarness(t, func(c *Config) {
-		rw := NewReward(addr(7), 99)
+		rw := NewReward(1, Hash{}, addr(7), 99)
 		c.Params.MaxBlockBytes = HeaderSize + rw.Size() + 32 + 2*sz + sz/2
 	})
 	h2.mine(0)

@@ -38,6 +38,11 @@ func exampleCard(t testing.TB) Card {
 
 type exampleValue struct{ name, value string }
 
+// exampleGenesisHash is the default network's genesis hash, the parent of
+// the example block (genesis's TestProtocolExampleBuildsOnGenesis checks
+// that it is the current one).
+const exampleGenesisHash = "0000e3837d41c55926f8f0174678b1819e3c29a6e12a0a1ce793bb81d7d8db6e"
+
 func protocolExample(t *testing.T) []exampleValue {
 	k := exampleKey(t)
 	a := AddressOf(&k.PublicKey)
@@ -51,11 +56,11 @@ func protocolExample(t *testing.T) []exampleValue {
 	}
 	sb := mintTx.SigningBytes()
 	sbSum := sha256.Sum256(sb)
-	reward := Tx{Type: TxReward, ID: "7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", To: a, Amount: 11}
-	prev, err := ParseHash("000099b2b1e6a7fbaa511ae403e64adfb0ddf128254f19cac730cf031378e3d7")
+	prev, err := ParseHash(exampleGenesisHash)
 	if err != nil {
 		t.Fatal(err)
 	}
+	reward := NewReward(1, prev, a, 11)
 	b := &Block{Txs: []Tx{reward, mintTx}, Header: Header{Version: BlockVersion, Height: 1, PrevHash: prev,
 		Timestamp: 1648339260000, Bits: 16}}
 	remerkle(b)
@@ -68,11 +73,12 @@ func protocolExample(t *testing.T) []exampleValue {
 	}
 	return []exampleValue{
 		{"address", string(a)},
-		{"card", card.Masked + " " + card.Expiry + " " + card.Holder + " " + card.Digest},
+		{"card", card.Masked + " " + card.Expiry},
 		{"signing-bytes", strings.TrimSuffix(string(sb), "\n")},
 		{"signing-bytes-sha256", hex.EncodeToString(sbSum[:])},
 		{"signature", mintTx.Signature},
 		{"tx-hash", mintTx.Hash().String()},
+		{"reward-id", reward.ID},
 		{"reward-hash", reward.Hash().String()},
 		{"merkle-root", b.Header.MerkleRoot.String()},
 		{"nonce", strings.TrimSpace(strings.Repeat(" ", 0) + itoa(hdr.Nonce))},

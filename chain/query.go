@@ -47,11 +47,21 @@ func (c *Chain) HasBlock(h Hash) bool {
 	return ok || c.orphans.has(h)
 }
 
-// HasTx reports whether a transaction id is pending or on the best chain.
+// HasTx reports whether a transaction of any sender with this id is
+// pending or on the best chain.
 func (c *Chain) HasTx(id string) bool {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	return c.dupLocked(id) != nil
+	return len(c.pool.byID[id]) > 0 || len(c.ledger.txs[id]) > 0
+}
+
+// HasTxFrom reports whether the sender's transaction with this id ("" for
+// a reward) is pending or on the best chain: whether AcceptTx would refuse
+// a transaction of that sender and id as a duplicate.
+func (c *Chain) HasTxFrom(from Address, id string) bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.dupLocked(txKey{from: from, id: id}) != nil
 }
 
 // BlockByHash returns a block of the tree and whether it is on the best
@@ -98,21 +108,48 @@ const (
 	TxUnknown TxState = iota
 	TxPending
 	TxConfirmed
+	// TxAmbiguous: transactions of several senders bear the id (ids are
+	// unique per sender only); ask FindTxFrom with the sender.
+	TxAmbiguous
 )
 
-// FindTx looks a transaction up in the mempool and on the best chain.
+// FindTx looks a transaction up by id in the mempool and on the best
+// chain. It answers only when exactly one transaction bears the id, so it
+// never shows one sender's transaction under another's id: with several,
+// the state is TxAmbiguous and no transaction is returned.
 func (c *Chain) FindTx(id string) (Tx, TxState, TxLocation) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	if e, ok := c.pool.entries[id]; ok {
+	pending, confirmed := c.pool.byID[id], c.ledger.txs[id]
+	switch {
+	case len(pending)+len(confirmed) > 1:
+		return Tx{}, TxAmbiguous, TxLocation{}
+	case len(pending) == 1:
+		return pending[0].tx, TxPending, TxLocation{}
+	case len(confirmed) == 1:
+		return c.findTxLocked(confirmed[0].from, id)
+	}
+	return Tx{}, TxUnknown, TxLocation{}
+}
+
+// FindTxFrom looks up the transaction of a sender ("" for a reward) with
+// an id, in the mempool and on the best chain.
+func (c *Chain) FindTxFrom(from Address, id string) (Tx, TxState, TxLocation) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.findTxLocked(from, id)
+}
+
+func (c *Chain) findTxLocked(from Address, id string) (Tx, TxState, TxLocation) {
+	if e, ok := c.pool.entries[txKey{from: from, id: id}]; ok {
 		return e.tx, TxPending, TxLocation{}
 	}
-	loc, ok := c.ledger.TxLocation(id)
+	loc, ok := c.ledger.TxLocation(from, id)
 	if !ok {
 		return Tx{}, TxUnknown, TxLocation{}
 	}
 	for _, tx := range c.main[loc.Height].block.Txs {
-		if tx.ID == id {
+		if tx.ID == id && tx.From == from {
 			return tx, TxConfirmed, loc
 		}
 	}
@@ -129,6 +166,51 @@ func (c *Chain) Pending() []Tx {
 	for i, e := range es {
 		out[i] = e.tx
 	}
+	return out
+}
+
+// PoolDigest summarises the mempool for a comparison with a peer's: its
+// count and the XOR of its transactions' hashes (Tx.Hash). Two pools with
+// the same count and digest hold the same transactions.
+func (c *Chain) PoolDigest() (count int, digest Hash) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.pool.Len(), c.pool.digest
+}
+
+// PendingHashes returns the hashes of the mempool's transactions, in no
+// particular order.
+func (c *Chain) PendingHashes() []Hash {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	out := make([]Hash, 0, len(c.pool.entries))
+	for _, e := range c.pool.entries {
+		out = append(out, e.hash)
+	}
+	return out
+}
+
+// PendingByHash returns the pending transactions with the given hashes,
+// in the order asked; hashes not pending are skipped.
+func (c *Chain) PendingByHash(hashes []Hash) []Tx {
+	want := make(map[Hash]int, len(hashes))
+	for i, h := range hashes {
+		want[h] = i
+	}
+	found := make([]*poolEntry, len(hashes))
+	c.mu.RLock()
+	for _, e := range c.pool.entries {
+		if i, ok := want[e.hash]; ok {
+			found[i] = e
+		}
+	}
+	out := make([]Tx, 0, len(hashes))
+	for _, e := range found {
+		if e != nil {
+			out = append(out, e.tx)
+		}
+	}
+	c.mu.RUnlock()
 	return out
 }
 

@@ -24,14 +24,16 @@ type mblock struct {
 func modelApply(parent *mblock, b *Block) (bal map[Address]int64, ids map[string]bool, ok bool) {
 	bal = maps.Clone(parent.bal)
 	ids = maps.Clone(parent.ids)
+	var reward *Tx
 	for _, tx := range b.Txs {
-		if ids[tx.ID] {
+		id := string(tx.From) + "/" + tx.ID // ids are unique per sender
+		if ids[id] {
 			return nil, nil, false
 		}
-		ids[tx.ID] = true
+		ids[id] = true
 		switch tx.Type {
-		case TxReward:
-			bal[tx.To] += tx.Amount
+		case TxReward: // not spendable in its own block (PROTOCOL §7)
+			reward = &tx
 		case TxMint:
 			if bal[tx.From]+tx.Amount < tx.Fee {
 				return nil, nil, false
@@ -44,6 +46,9 @@ func modelApply(parent *mblock, b *Block) (bal map[Address]int64, ids map[string
 			bal[tx.From] -= tx.Amount + tx.Fee
 			bal[tx.To] += tx.Amount
 		}
+	}
+	if reward != nil {
+		bal[reward.To] += reward.Amount
 	}
 	for a, v := range bal {
 		if v == 0 {
@@ -225,7 +230,10 @@ func TestRandomChains(t *testing.T) {
 				{ErrBadBits, func(b *Block) { b.Header.Bits++ }},
 				{ErrBadHeight, func(b *Block) { b.Header.Height++ }},
 				{ErrTimeTooOld, func(b *Block) { b.Header.Timestamp = modelMTP(p) - w.r.Int64N(2000) }},
-				{ErrExtraCoinbase, func(b *Block) { b.Txs = append(b.Txs, NewReward(miner, 1)); remerkle(b) }},
+				{ErrExtraCoinbase, func(b *Block) {
+					b.Txs = append(b.Txs, NewReward(b.Header.Height, b.Header.PrevHash, miner, 1))
+					remerkle(b)
+				}},
 			}
 			m := muts[w.r.IntN(len(muts))]
 			if p.parent == nil && errors.Is(m.err, ErrBadHeight) {
@@ -233,7 +241,7 @@ func TestRandomChains(t *testing.T) {
 			}
 			b := h.build(p.b, miner, w.randTxs(p.bal, w.r.IntN(3)), m.f)
 			before := h.snap()
-			if _, err := h.c.ProcessBlock(b); !errors.Is(err, m.err) {
+			if _, err := h.c.ProcessRequestedBlock(b); !errors.Is(err, m.err) {
 				t.Fatalf("step %d: %v, want %v", step, err, m.err)
 			}
 			h.assertUnchanged(before)

@@ -2,7 +2,7 @@ package chain
 
 import (
 	"errors"
-	"math"
+	"math/big"
 )
 
 // RetargetParams turn on difficulty retargeting (DESIGN §3, issue 9): every
@@ -33,34 +33,48 @@ func (r *RetargetParams) Check() error {
 	return nil
 }
 
-// deadBand is how far, in bits (log2 of expected/actual time), a window
-// must be off before the bits move: a factor of 1.5. Block times are
-// random, so a window on target still measures off by ±30 % or more; the
-// dead band keeps the difficulty from flapping between neighbours.
-var deadBand = math.Log2(1.5)
-
 // NextBits is the retarget rule for one window. Given the bits of the
-// window's last block and the time the window took (the timestamp of its last block minus that
-// of the block before its first), it returns the bits of the next block:
-// the work per block scales by expected/actual, rounded to a whole bit (a
-// block's work is 2^bits, so difficulty moves in powers of two), unchanged
-// inside the dead band (a factor 1.5 either way), clamped to ±MaxStepBits
-// and to [MinBits, MaxBits].
+// window's last block and the time the window took (the timestamp of its
+// last block minus that of the block before its first), it returns the
+// bits of the next block: the work per block scales by expected/actual,
+// rounded to a whole bit (a block's work is 2^bits, so difficulty moves in
+// powers of two), unchanged inside the dead band (a factor 1.5 either
+// way), clamped to ±MaxStepBits and to [MinBits, MaxBits].
 func (r *RetargetParams) NextBits(lastBits uint32, actualMillis int64) uint32 {
 	return r.nextBits(lastBits, r.Every, actualMillis)
 }
 
-// nextBits is NextBits for a span of any number of block intervals.
+// nextBits is NextBits for a span of any number of block intervals. It is
+// integer arithmetic only (a consensus rule must not depend on how a CPU
+// rounds a logarithm): with E = expected and A = actual milliseconds,
+//
+//   - the dead band, |log2(E/A)| < log2(1.5), is 2E < 3A and 2A < 3E;
+//   - otherwise, when E > A, step = round(log2(E/A)) is the largest k with
+//     A²·4^k ≤ 2E² (log2(E/A) + ½ ≥ k); when A > E, step = −(the largest k
+//     with E²·4^k ≤ 2A²). E/A is rational and 2^(k+½) is not, so no value
+//     lies on a rounding boundary.
 func (r *RetargetParams) nextBits(lastBits uint32, intervals uint64, actualMillis int64) uint32 {
-	expected := float64(r.TargetBlockMillis) * float64(intervals)
-	actual := float64(max(actualMillis, 1))
-	l := math.Log2(expected / actual)
-	step := math.Round(l)
-	if math.Abs(l) < deadBand {
-		step = 0
+	e := new(big.Int).Mul(big.NewInt(r.TargetBlockMillis), new(big.Int).SetUint64(intervals))
+	a := big.NewInt(max(actualMillis, 1))
+	var step int64
+	two, three := big.NewInt(2), big.NewInt(3)
+	inBand := new(big.Int).Mul(two, e).Cmp(new(big.Int).Mul(three, a)) < 0 &&
+		new(big.Int).Mul(two, a).Cmp(new(big.Int).Mul(three, e)) < 0
+	if !inBand {
+		hi, lo, sign := e, a, int64(1) // harder: E > A
+		if a.Cmp(e) > 0 {
+			hi, lo, sign = a, e, -1
+		}
+		twiceHi2 := new(big.Int).Mul(hi, hi)
+		twiceHi2.Lsh(twiceHi2, 1)
+		lo2 := new(big.Int).Mul(lo, lo)
+		k := int64(0)
+		for k < int64(r.MaxStepBits) && new(big.Int).Lsh(lo2, uint(2*(k+1))).Cmp(twiceHi2) <= 0 {
+			k++
+		}
+		step = sign * k // the loop stops at MaxStepBits: the clamp
 	}
-	step = max(-float64(r.MaxStepBits), min(float64(r.MaxStepBits), step))
-	next := int64(lastBits) + int64(step)
+	next := int64(lastBits) + step
 	next = max(int64(r.MinBits), min(int64(r.MaxBits), next))
 	return uint32(next)
 }

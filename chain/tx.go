@@ -15,7 +15,7 @@ const (
 	// TxTransfer moves Amount from From to To, signed by From.
 	TxTransfer TxType = "transfer"
 	// TxMint is the original's card purchase: From == To, signed by that
-	// wallet, credits Amount. Card holds the masked card and its digest.
+	// wallet, credits Amount. Card holds the masked number and the expiry.
 	TxMint TxType = "mint"
 	// TxReward is the coinbase: first and only one per block, unsigned,
 	// pays the block reward plus the block's fees to the miner (To).
@@ -27,7 +27,7 @@ const (
 const MaxAmount = int64(1) << 50
 
 // SigningVersion is the first line of the signing bytes.
-const SigningVersion = "pycotr-tx-v1"
+const SigningVersion = "pycotr-tx-v2"
 
 // Tx is a transaction. Its JSON form is the wire form on NATS and on the
 // v1 HTTP API.
@@ -76,8 +76,6 @@ func (tx *Tx) SigningBytes() []byte {
 	}
 	line("card_masked", c.Masked)
 	line("card_expiry", c.Expiry)
-	line("card_holder", c.Holder)
-	line("card_digest", c.Digest)
 	return b
 }
 
@@ -143,9 +141,22 @@ func NewMint(k *rsa.PrivateKey, card Card, amount, fee int64, id string) (Tx, er
 	return tx, tx.Sign(k)
 }
 
-// NewReward builds a coinbase paying amount to the miner.
-func NewReward(miner Address, amount int64) Tx {
-	return Tx{Type: TxReward, ID: NewTxID(), To: miner, Amount: amount}
+// RewardID is the id of the reward of the block at height whose previous
+// block is prev: the name-based UUID, version 5 (SHA-1), in the nil
+// namespace, of "pycotr-reward-v1\n" ‖ decimal height ‖ "\n" ‖ lowercase
+// hex of prev ‖ "\n". The block fixes it, so a miner cannot give its
+// reward the id of anyone's transaction, and two rewards of one branch
+// never share an id. (The genesis transaction's id is derived from the
+// genesis message instead: docs/PROTOCOL.md §9.)
+func RewardID(height uint64, prev Hash) string {
+	name := "pycotr-reward-v1\n" + strconv.FormatUint(height, 10) + "\n" + prev.String() + "\n"
+	return uuid.NewSHA1(uuid.Nil, []byte(name)).String()
+}
+
+// NewReward builds the coinbase of the block at height after prev, paying
+// amount to the miner.
+func NewReward(height uint64, prev Hash, miner Address, amount int64) Tx {
+	return Tx{Type: TxReward, ID: RewardID(height, prev), To: miner, Amount: amount}
 }
 
 // debit returns what the transaction takes from its sender's balance.

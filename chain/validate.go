@@ -27,13 +27,32 @@ func checkTxSanity(tx *Tx, p *Params) (Hash, error) {
 		return Hash{}, fmt.Errorf("tx %s: %w", tx.ID, err)
 	}
 	h := hashOf(msg, tx.Signature)
-	if tx.Type == TxReward || tx.signedAs(h) { // the form checked From's address
-		return h, nil
+	return h, verifyTxSig(tx, msg, h, nil)
+}
+
+// verifyTxSig checks the signature of a transaction whose form is already
+// checked; msg is its signing bytes and hash its Hash. With sigs, a
+// verdict found there is not computed again, and a failure is kept.
+func verifyTxSig(tx *Tx, msg []byte, hash Hash, sigs *sigCache) error {
+	if tx.Type == TxReward || tx.signedAs(hash) { // the form checked From's address
+		return nil
+	}
+	if sigs != nil {
+		if sigs.has(hash) {
+			return nil
+		}
+		if err, ok := sigs.failed(hash); ok {
+			return err
+		}
 	}
 	if err := VerifyBytes(tx.From, msg, tx.Signature); err != nil {
-		return Hash{}, fmt.Errorf("tx %s: %w", tx.ID, err)
+		err = fmt.Errorf("tx %s: %w", tx.ID, err)
+		if sigs != nil {
+			sigs.fail(hash, err)
+		}
+		return err
 	}
-	return h, nil
+	return nil
 }
 
 // checkTxForm checks everything but the signature; size is tx.Size().
@@ -119,85 +138,117 @@ func isCanonicalUUID(s string) bool {
 	return err == nil && u.String() == s
 }
 
-// CheckBlockSanity applies the rules that need no chain state: hash and
-// proof-of-work, limits, the reward's place, the merkle root, duplicate ids,
-// and every transaction's own rules. nowMillis bounds the timestamp.
+// CheckBlockSanity applies the rules that need no chain state, cheapest
+// first: the header (checkHeader), then the body (checkBlockBody), then
+// every signature. nowMillis bounds the timestamp.
 func CheckBlockSanity(b *Block, p *Params, nowMillis int64) error {
-	return checkBlockSanity(b, p, nowMillis, nil)
+	if err := checkHeader(&b.Header, b.Hash(), p, nowMillis); err != nil {
+		return err
+	}
+	leaves, _, err := checkBlockBody(b, p)
+	if err != nil {
+		return err
+	}
+	return verifyTxSigs(b.Txs, leaves, nil)
 }
 
-// checkBlockSanity is CheckBlockSanity; signatures found in sigs (if not
-// nil) are not verified again.
-func checkBlockSanity(b *Block, p *Params, nowMillis int64, sigs *sigCache) error {
-	h := &b.Header
+// MinBits is the network's minimum difficulty: no block may carry fewer
+// bits. It is Bits without retargeting, else the lower of Bits and the
+// retarget floor. A block's header is checked against it (one hash)
+// before anything else about the block is looked at or kept; the exact
+// bits the difficulty rule requires are checked against the parent.
+func (p *Params) MinBits() uint32 {
+	if p.Retarget != nil {
+		return min(p.Bits, p.Retarget.MinBits)
+	}
+	return p.Bits
+}
+
+// checkHeader applies the rules a header alone answers: version, not a
+// second genesis, bits at least the network's minimum, the proof-of-work
+// (hash is h.Hash()), and a timestamp not too far past nowMillis.
+func checkHeader(h *Header, hash Hash, p *Params, nowMillis int64) error {
 	if h.Version != BlockVersion {
 		return ErrBadVersion
 	}
-	if !MeetsBits(h.Hash(), h.Bits) {
+	if h.Height == 0 {
+		return ErrBadGenesis
+	}
+	if h.Bits < p.MinBits() {
+		return fmt.Errorf("bits %d below %d: %w", h.Bits, p.MinBits(), ErrLowBits)
+	}
+	if !MeetsBits(hash, h.Bits) {
 		return ErrBadPoW
 	}
 	if h.Timestamp > nowMillis+p.MaxFutureMillis {
 		return ErrTimeTooNew
 	}
+	return nil
+}
+
+// checkBlockBody applies the context-free rules of a block's body, all but
+// the signatures: limits, the reward's place, id and amount, the merkle
+// root, ids within the block, and every transaction's form and card
+// expiry. It returns the merkle leaves (the transactions' hashes) and the
+// block's Size. The first failing transaction's first failing rule is the
+// error.
+func checkBlockBody(b *Block, p *Params) (leaves []Hash, size int, err error) {
+	h := &b.Header
 	if len(b.Txs) == 0 || b.Txs[0].Type != TxReward {
-		return ErrNoCoinbase
+		return nil, 0, ErrNoCoinbase
 	}
 	if len(b.Txs) > p.MaxBlockTxs {
-		return ErrTooManyTxs
+		return nil, 0, ErrTooManyTxs
 	}
-	if b.Size() > p.MaxBlockBytes {
-		return ErrBlockTooLarge
+	// One pass builds each transaction's signing bytes once: its size,
+	// then its hash.
+	leaves = make([]Hash, len(b.Txs))
+	sizes := make([]int, len(b.Txs))
+	size = HeaderSize
+	for i := range b.Txs {
+		tx := &b.Txs[i]
+		msg := tx.SigningBytes()
+		sizes[i] = sizeOf(msg, tx.Signature)
+		if size += sizes[i]; size > p.MaxBlockBytes {
+			return nil, 0, ErrBlockTooLarge
+		}
+		leaves[i] = hashOf(msg, tx.Signature)
 	}
-	leaves := b.TxHashes()
 	if MerkleRoot(leaves) != h.MerkleRoot {
-		return ErrBadMerkleRoot
+		return nil, 0, ErrBadMerkleRoot
 	}
-	// The context-free rules run in order; the signatures, nearly all of
-	// the cost, are then checked on all cores. The error is the one a
-	// check in order would meet first: the first failing transaction's
-	// first failing rule (position, duplicate id, form, signature, time,
-	// fees).
-	seen := make(map[string]struct{}, len(b.Txs))
+	seen := make(map[txKey]struct{}, len(b.Txs))
 	var fees int64
-	var ruleErr error
-	sigsUpTo := len(b.Txs) // signatures to check: those of b.Txs[:sigsUpTo]
 	for i := range b.Txs {
 		tx := &b.Txs[i]
 		if i > 0 && tx.Type == TxReward {
-			ruleErr, sigsUpTo = ErrExtraCoinbase, i
-			break
+			return nil, 0, ErrExtraCoinbase
 		}
-		if _, dup := seen[tx.ID]; dup {
-			ruleErr, sigsUpTo = fmt.Errorf("tx %s: %w", tx.ID, ErrDuplicateInBlock), i
-			break
+		k := keyOf(tx)
+		if _, dup := seen[k]; dup {
+			return nil, 0, fmt.Errorf("tx %s: %w", tx.ID, ErrDuplicateInBlock)
 		}
-		seen[tx.ID] = struct{}{}
-		if err := checkTxForm(tx, p, tx.Size()); err != nil {
-			ruleErr, sigsUpTo = fmt.Errorf("tx %s: %w", tx.ID, err), i
-			break
+		seen[k] = struct{}{}
+		if err := checkTxForm(tx, p, sizes[i]); err != nil {
+			return nil, 0, fmt.Errorf("tx %s: %w", tx.ID, err)
 		}
 		if err := checkTxTime(tx, h.Timestamp); err != nil {
-			ruleErr, sigsUpTo = err, i+1
-			break
+			return nil, 0, err
 		}
 		if i > 0 {
 			if fees > math.MaxInt64-p.Reward-tx.Fee {
-				ruleErr, sigsUpTo = fmt.Errorf("block fees: %w", ErrAmountOverflow), i+1
-				break
+				return nil, 0, fmt.Errorf("block fees: %w", ErrAmountOverflow)
 			}
 			fees += tx.Fee
 		}
 	}
-	if err := verifyTxSigs(b.Txs[:sigsUpTo], leaves, sigs); err != nil {
-		return err
-	}
-	if ruleErr != nil {
-		return ruleErr
+	if want := RewardID(h.Height, h.PrevHash); b.Txs[0].ID != want {
+		return nil, 0, fmt.Errorf("reward id %s, want %s: %w", b.Txs[0].ID, want, ErrBadRewardID)
 	}
 	if b.Txs[0].Amount != p.Reward+fees {
-		return fmt.Errorf("reward %d, want %d + %d fees: %w", b.Txs[0].Amount, p.Reward, fees, ErrBadReward)
+		return nil, 0, fmt.Errorf("reward %d, want %d + %d fees: %w", b.Txs[0].Amount, p.Reward, fees, ErrBadReward)
 	}
-	return nil
+	return leaves, size, nil
 }
 
 // parallelSigsMin is the number of signatures from which verifyTxSigs
@@ -207,13 +258,17 @@ var parallelSigsMin = 4
 // verifyTxSigs checks the signatures of transactions whose form is
 // already checked, on up to GOMAXPROCS goroutines, and returns the error
 // of the first (lowest-index) transaction that fails. hashes[i] is
-// txs[i].Hash(); a hash in sigs (if not nil) verified before.
+// txs[i].Hash(). With sigs, a transaction verified before is not verified
+// again, and one that failed before fails the block at once.
 func verifyTxSigs(txs []Tx, hashes []Hash, sigs *sigCache) error {
 	var hits []bool
 	if sigs != nil {
 		hits = make([]bool, len(txs))
 		need := 0
 		for i := range txs {
+			if err, bad := sigs.failed(hashes[i]); bad {
+				return err
+			}
 			if hits[i] = txs[i].Type == TxReward || sigs.has(hashes[i]); !hits[i] {
 				need++
 			}
@@ -227,10 +282,7 @@ func verifyTxSigs(txs []Tx, hashes []Hash, sigs *sigCache) error {
 		if tx.Type == TxReward || (hits != nil && hits[i]) {
 			return nil
 		}
-		if err := VerifyBytes(tx.From, tx.SigningBytes(), tx.Signature); err != nil {
-			return fmt.Errorf("tx %s: %w", tx.ID, err)
-		}
-		return nil
+		return verifyTxSig(tx, tx.SigningBytes(), hashes[i], sigs)
 	}
 	workers := min(runtime.GOMAXPROCS(0), len(txs)/2)
 	if len(txs) < parallelSigsMin || workers < 2 {

@@ -8,22 +8,24 @@ import (
 	"testing"
 )
 
-// checkBlockSanitySequential is CheckBlockSanity's transaction loop as it
-// was before signatures were checked in parallel: the reference order.
+// checkBlockSanitySequential is CheckBlockSanity's transaction rules in
+// the reference order: the cheap rules of every transaction in block
+// order (the first failing transaction's first failing rule), then the
+// signatures in block order.
 func checkBlockSanitySequential(b *Block, p *Params) error {
-	seen := make(map[string]struct{}, len(b.Txs))
+	seen := make(map[txKey]struct{}, len(b.Txs))
 	var fees int64
 	for i := range b.Txs {
 		tx := &b.Txs[i]
 		if i > 0 && tx.Type == TxReward {
 			return ErrExtraCoinbase
 		}
-		if _, dup := seen[tx.ID]; dup {
+		if _, dup := seen[keyOf(tx)]; dup {
 			return fmt.Errorf("tx %s: %w", tx.ID, ErrDuplicateInBlock)
 		}
-		seen[tx.ID] = struct{}{}
-		if err := CheckTxSanity(tx, p); err != nil {
-			return err
+		seen[keyOf(tx)] = struct{}{}
+		if err := checkTxForm(tx, p, tx.Size()); err != nil {
+			return fmt.Errorf("tx %s: %w", tx.ID, err)
 		}
 		if err := checkTxTime(tx, b.Header.Timestamp); err != nil {
 			return err
@@ -35,6 +37,11 @@ func checkBlockSanitySequential(b *Block, p *Params) error {
 			fees += tx.Fee
 		}
 	}
+	for i := range b.Txs {
+		if err := CheckTxSanity(&b.Txs[i], p); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -43,7 +50,7 @@ func checkBlockSanitySequential(b *Block, p *Params) error {
 // check in order reports.
 func TestParallelSigsKeepErrorOrder(t *testing.T) {
 	p := testParams()
-	p.MaxBlockTxs, p.MaxBlockBytes = 100, 1<<20
+	p.MaxBlockTxs, p.MaxBlockBytes, p.Bits = 100, 1<<20, 0 // unsolved blocks
 	var good []Tx
 	for i := range 12 {
 		if i%4 == 3 {
@@ -53,7 +60,7 @@ func TestParallelSigsKeepErrorOrder(t *testing.T) {
 		}
 	}
 	expired := mint(t, 0, 10, 1)
-	expired.Card = &Card{Masked: expired.Card.Masked, Expiry: "2001-01", Holder: expired.Card.Holder, Digest: expired.Card.Digest}
+	expired.Card = &Card{Masked: expired.Card.Masked, Expiry: "2001-01-31"}
 	resign(t, &expired, 0)
 	r := rand.New(rand.NewPCG(7, 8))
 	kinds := []string{"sig", "dup", "form", "time", "coinbase"}
@@ -75,14 +82,14 @@ func TestParallelSigsKeepErrorOrder(t *testing.T) {
 			case "time":
 				txs[i] = expired
 			case "coinbase":
-				txs[i] = NewReward(addr(1), 5)
+				txs[i] = NewReward(1, Hash{}, addr(1), 5)
 			}
 		}
 		var fees int64
 		for _, tx := range txs {
 			fees += max(tx.Fee, 0)
 		}
-		b := &Block{Txs: append([]Tx{NewReward(addr(0), p.Reward+fees)}, txs...)}
+		b := &Block{Txs: append([]Tx{NewReward(1, Hash{}, addr(0), p.Reward+fees)}, txs...)}
 		b.Header = Header{Version: BlockVersion, Height: 1, Timestamp: t0 + 30*day, Bits: 0}
 		remerkle(b)
 		want := checkBlockSanitySequential(b, &p)
@@ -109,12 +116,12 @@ func TestParallelSigsKeepErrorOrder(t *testing.T) {
 // sync benchmark's blocks), signatures in order and on all cores.
 func BenchmarkCheckBlockSanity20(b *testing.B) {
 	p := testParams()
-	p.MaxBlockTxs, p.MaxBlockBytes = 100, 1<<20
+	p.MaxBlockTxs, p.MaxBlockBytes, p.Bits = 100, 1<<20, 0 // unsolved blocks
 	var txs []Tx
 	for i := range 20 {
 		txs = append(txs, transfer(b, i%3, (i+1)%3, 1, 0))
 	}
-	blk := &Block{Txs: append([]Tx{NewReward(addr(0), p.Reward)}, txs...)}
+	blk := &Block{Txs: append([]Tx{NewReward(1, Hash{}, addr(0), p.Reward)}, txs...)}
 	blk.Header = Header{Version: BlockVersion, Height: 1, Timestamp: t0, Bits: 0}
 	remerkle(blk)
 	for _, mode := range []struct {
@@ -166,12 +173,12 @@ func TestSigCache(t *testing.T) {
 // for a mined or relayed block), against one it never saw.
 func BenchmarkBlockSigsCached(b *testing.B) {
 	p := testParams()
-	p.MaxBlockTxs, p.MaxBlockBytes = 100, 1<<20
+	p.MaxBlockTxs, p.MaxBlockBytes, p.Bits = 100, 1<<20, 0 // unsolved blocks
 	var txs []Tx
 	for i := range 20 {
 		txs = append(txs, transfer(b, i%3, (i+1)%3, 1, 0))
 	}
-	blk := &Block{Txs: append([]Tx{NewReward(addr(0), p.Reward)}, txs...)}
+	blk := &Block{Txs: append([]Tx{NewReward(1, Hash{}, addr(0), p.Reward)}, txs...)}
 	blk.Header = Header{Version: BlockVersion, Height: 1, Timestamp: t0, Bits: 0}
 	remerkle(blk)
 	var cache sigCache
@@ -184,7 +191,11 @@ func BenchmarkBlockSigsCached(b *testing.B) {
 	}{{"unseen", nil}, {"admitted", &cache}} {
 		b.Run(c.name, func(b *testing.B) {
 			for b.Loop() {
-				if err := checkBlockSanity(blk, &p, t0, c.cache); err != nil {
+				leaves, _, err := checkBlockBody(blk, &p)
+				if err == nil {
+					err = verifyTxSigs(blk.Txs, leaves, c.cache)
+				}
+				if err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -257,6 +257,17 @@ func (b *Bus) PublishPresence(s *NodeState) error {
 	return b.publish(b.cfg.Subjects.Presence(), KindPresence, s)
 }
 
+// Flush waits until the NATS server has processed everything this
+// connection published before the call: a PING after them, answered by a
+// PONG. What the server processed reaches every subscriber connected to
+// it (or to its cluster) even if this process dies next.
+func (b *Bus) Flush(timeout time.Duration) error {
+	if err := b.nc.FlushTimeout(timeout); err != nil {
+		return fmt.Errorf("nats flush: %w", err)
+	}
+	return nil
+}
+
 // Handlers receive decoded messages from other nodes. Each is called from
 // one goroutine per subject, in arrival order. A presence beat reaches its
 // handler only when its signature is good: from is then the id its key
@@ -413,13 +424,18 @@ type Responder interface {
 	State() NodeState
 	// BlocksAfter answers a sync request.
 	BlocksAfter(req BlocksRequest) BlocksReply
+	// Inventory answers a mempool inventory request (limits checked).
+	Inventory(req InvRequest) InvReply
+	// PendingTxs answers a request for pending transactions by hash
+	// (limits checked).
+	PendingTxs(req TxsRequest) TxsReply
 }
 
 // Serve registers the node's endpoints as one instance of the micro
-// service pycotr-node: <prefix>.node.<id>.blocks and .info, and
+// service pycotr-node: <prefix>.node.<id>.blocks, .info, .inv and .txs, and
 // <prefix>.consensus, which every instance answers (no queue group). The
-// info and consensus replies are signed; block pages are not (their blocks
-// prove themselves).
+// info and consensus replies are signed; block pages and transactions are
+// not (their blocks and signatures prove themselves).
 func (b *Bus) Serve(r Responder, metadata map[string]string) error {
 	if b.cfg.Identity == nil {
 		return fmt.Errorf("serve: %w", errNoIdentity)
@@ -427,7 +443,7 @@ func (b *Bus) Serve(r Responder, metadata map[string]string) error {
 	svc, err := micro.AddService(b.nc, micro.Config{
 		Name:        ServiceName,
 		Version:     ServiceVersion,
-		Description: "a Pycotr miner node: chain sync, consensus tips and node info",
+		Description: "a Pycotr miner node: chain sync, consensus tips, node info, mempool inventory",
 		Metadata:    metadata,
 	})
 	if err != nil {
@@ -495,7 +511,51 @@ func (b *Bus) Serve(r Responder, metadata map[string]string) error {
 		page := r.BlocksAfter(q)
 		reply(req, "", &page)
 	})
+	inv := micro.HandlerFunc(func(req micro.Request) {
+		if !versionOK(req) {
+			return
+		}
+		var q InvRequest
+		if err := Decode(req.Data(), MaxRequestMessage, &q); err != nil {
+			b.drop(req.Subject(), DropDecode)
+			_ = req.Error("400", err.Error(), nil)
+			return
+		}
+		if q.Count < 0 || q.MaxHashes < 0 {
+			b.drop(req.Subject(), DropDecode)
+			_ = req.Error("400", "count or limits out of range", nil)
+			return
+		}
+		b.tapRequest(req, &q)
+		inv := r.Inventory(q)
+		reply(req, "", &inv)
+	})
+	txs := micro.HandlerFunc(func(req micro.Request) {
+		if !versionOK(req) {
+			return
+		}
+		var q TxsRequest
+		if err := Decode(req.Data(), MaxRequestMessage, &q); err != nil {
+			b.drop(req.Subject(), DropDecode)
+			_ = req.Error("400", err.Error(), nil)
+			return
+		}
+		if len(q.Hashes) > MaxTxsRequest || q.MaxBytes < 0 {
+			b.drop(req.Subject(), DropDecode)
+			_ = req.Error("400", "hashes or limits out of range", nil)
+			return
+		}
+		b.tapRequest(req, &q)
+		txs := r.PendingTxs(q)
+		reply(req, "", &txs)
+	})
 	grp := svc.AddGroup(b.cfg.Subjects.NodeGroup(b.cfg.NodeID))
+	if err := grp.AddEndpoint("inv", inv); err != nil {
+		return fmt.Errorf("micro endpoint inv: %w", err)
+	}
+	if err := grp.AddEndpoint("txs", txs); err != nil {
+		return fmt.Errorf("micro endpoint txs: %w", err)
+	}
 	if err := grp.AddEndpoint("blocks", blocks); err != nil {
 		return fmt.Errorf("micro endpoint blocks: %w", err)
 	}
@@ -624,21 +684,52 @@ func (b *Bus) request(ctx context.Context, subject string, v any) (*nats.Msg, er
 // RequestBlocks asks one node for a page of blocks. It returns the page
 // and the payload size in bytes; a refusal by the peer is a *RemoteError.
 func (b *Bus) RequestBlocks(ctx context.Context, nodeID string, req BlocksRequest) (*BlocksReply, int, error) {
-	subject := b.cfg.Subjects.NodeBlocks(nodeID)
+	var r BlocksReply
+	n, err := b.requestDecoded(ctx, b.cfg.Subjects.NodeBlocks(nodeID), req, &r)
+	if err != nil {
+		return nil, n, err
+	}
+	return &r, n, nil
+}
+
+// RequestInv asks one node for a page of its mempool's inventory; it
+// returns the page and the payload size in bytes.
+func (b *Bus) RequestInv(ctx context.Context, nodeID string, req InvRequest) (*InvReply, int, error) {
+	var r InvReply
+	n, err := b.requestDecoded(ctx, b.cfg.Subjects.NodeInv(nodeID), req, &r)
+	if err != nil {
+		return nil, n, err
+	}
+	return &r, n, nil
+}
+
+// RequestTxs asks one node for pending transactions by hash; it returns
+// them and the payload size in bytes.
+func (b *Bus) RequestTxs(ctx context.Context, nodeID string, req TxsRequest) (*TxsReply, int, error) {
+	var r TxsReply
+	n, err := b.requestDecoded(ctx, b.cfg.Subjects.NodeTxs(nodeID), req, &r)
+	if err != nil {
+		return nil, n, err
+	}
+	return &r, n, nil
+}
+
+// requestDecoded sends an unsigned request and decodes its reply into out
+// (at most MaxReplyMessage); it returns the reply's payload size.
+func (b *Bus) requestDecoded(ctx context.Context, subject string, req, out any) (int, error) {
 	m, err := b.request(ctx, subject, req)
 	if err != nil {
 		if m != nil {
-			return nil, len(m.Data), err
+			return len(m.Data), err
 		}
-		return nil, 0, err
+		return 0, err
 	}
-	var r BlocksReply
-	if err := Decode(m.Data, MaxReplyMessage, &r); err != nil {
+	if err := Decode(m.Data, MaxReplyMessage, out); err != nil {
 		b.drop(subject, DropDecode)
-		return nil, len(m.Data), fmt.Errorf("request %s: %w", subject, err)
+		return len(m.Data), fmt.Errorf("request %s: %w", subject, err)
 	}
-	b.tapIn(m, &r)
-	return &r, len(m.Data), nil
+	b.tapIn(m, out)
+	return len(m.Data), nil
 }
 
 // RequestInfo asks one node for its description, which must be signed by

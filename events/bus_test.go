@@ -83,6 +83,16 @@ func (f fakeResponder) State() NodeState { return f.state }
 func (f fakeResponder) BlocksAfter(req BlocksRequest) BlocksReply {
 	return BlocksReply{TipHeight: uint64(len(req.Locator)), More: req.MaxBlocks > 1}
 }
+func (f fakeResponder) Inventory(req InvRequest) InvReply {
+	return InvReply{Count: 2, Same: req.Count == 2, Hashes: []chain.Hash{req.After, {1}}}
+}
+func (f fakeResponder) PendingTxs(req TxsRequest) TxsReply {
+	out := TxsReply{}
+	for range req.Hashes {
+		out.Txs = append(out.Txs, chain.Tx{Type: chain.TxTransfer, ID: f.state.NodeID})
+	}
+	return out
+}
 
 func TestBusBroadcastsAndHeaders(t *testing.T) {
 	testkit.CheckGoroutines(t)
@@ -131,7 +141,7 @@ func TestBusBroadcastsAndHeaders(t *testing.T) {
 	good := `{"tx":{"type":"transfer","id":"t2","to":"","amount":0,"fee":0}}`
 	pub("pycotr.tx", nil, good)                                                       // no headers
 	pub("pycotr.tx", hdr(HeaderVersion, ProtocolVersion), good)                       // no node
-	pub("pycotr.tx", hdr(HeaderVersion, "99", HeaderNode, "x"), good)                 // wrong version
+	pub("pycotr.tx", hdr(HeaderVersion, "1", HeaderNode, "x"), good)                  // wrong version
 	pub("pycotr.tx", hdr(HeaderVersion, ProtocolVersion, HeaderNode, "a.b"), good)    // bad node id
 	pub("pycotr.tx", hdr(HeaderVersion, ProtocolVersion, HeaderNode, "recv"), good)   // our own id
 	pub("pycotr.tx", hdr(HeaderVersion, ProtocolVersion, HeaderNode, "x"), good+"{}") // trailing
@@ -205,6 +215,17 @@ func TestBusServeAndRequest(t *testing.T) {
 	} else if errors.As(err, &re) {
 		t.Errorf("no responders reported as a peer's refusal: %v", err)
 	}
+	inv, _, err := cli.RequestInv(ctx, n1, InvRequest{Count: 1, After: chain.Hash{7}, MaxHashes: 2})
+	if err != nil || inv.Same || len(inv.Hashes) != 2 || inv.Hashes[0] != (chain.Hash{7}) {
+		t.Fatalf("inventory reply %+v, %v", inv, err)
+	}
+	txs, _, err := cli.RequestTxs(ctx, n1, TxsRequest{Hashes: make([]chain.Hash, 3)})
+	if err != nil || len(txs.Txs) != 3 || txs.Txs[0].ID != n1 {
+		t.Fatalf("txs reply %+v, %v", txs, err)
+	}
+	if _, _, err = cli.RequestTxs(ctx, n1, TxsRequest{Hashes: make([]chain.Hash, MaxTxsRequest+1)}); !errors.As(err, &re) || re.Code != 400 {
+		t.Errorf("oversized txs request: %v, want a RemoteError 400", err)
+	}
 	states, err := cli.GatherStates(ctx, 200*time.Millisecond)
 	if err != nil {
 		t.Fatal(err)
@@ -219,15 +240,17 @@ func TestBusServeAndRequest(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer raw.Close()
-	m, err := raw.Request("pycotr.node."+n1+".blocks", []byte("{not json"), 2*time.Second)
-	if err != nil || m.Header.Get("Nats-Service-Error-Code") != "400" {
-		t.Errorf("garbage request: %v, headers %v", err, m)
+	for _, ep := range []string{"blocks", "inv", "txs"} {
+		m, err := raw.Request("pycotr.node."+n1+"."+ep, []byte("{not json"), 2*time.Second)
+		if err != nil || m.Header.Get("Nats-Service-Error-Code") != "400" {
+			t.Errorf("garbage %s request: %v, headers %v", ep, err, m)
+		}
 	}
-	m, err = raw.RequestMsg(&nats.Msg{Subject: "pycotr.node." + n1 + ".info", Header: nats.Header{HeaderVersion: {"0"}}}, 2*time.Second)
+	m, err := raw.RequestMsg(&nats.Msg{Subject: "pycotr.node." + n1 + ".info", Header: nats.Header{HeaderVersion: {"0"}}}, 2*time.Second)
 	if err != nil || m.Header.Get("Nats-Service-Error-Code") != "400" {
 		t.Errorf("wrong-version request: %v, headers %v", err, m)
 	}
 	testkit.Eventually(t, 5*time.Second, "request drops counted", func() bool {
-		return drops.get(DropDecode) == 2 && drops.get(DropVersion) == 1
+		return drops.get(DropDecode) == 5 && drops.get(DropVersion) == 1
 	})
 }

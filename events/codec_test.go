@@ -52,7 +52,7 @@ func TestDecodeStrict(t *testing.T) {
 func TestEncodeDecodeRoundTrip(t *testing.T) {
 	in := BlockMessage{Block: chain.Block{
 		Header: chain.Header{Version: 1, Height: 3, Timestamp: 1648339200001, Bits: 8, Nonce: 42},
-		Txs:    []chain.Tx{chain.NewReward("ab", 10)},
+		Txs:    []chain.Tx{chain.NewReward(3, chain.Hash{}, "ab", 10)},
 	}}
 	in.Hash = in.Block.Hash()
 	data, err := Encode(in)

@@ -18,7 +18,7 @@ import (
 // shows (blockchain_id), a UUID, and a subject token
 // (<prefix>.node.<id>.blocks): it is the UUID made of the first 16 bytes of
 // SHA-256(public key) with the version and variant bits of a version-8 UUID
-// (RFC 9562). docs/PROTOCOL.md §11 defines it and the signatures.
+// (RFC 9562). docs/PROTOCOL.md §12 defines it and the signatures.
 
 // Message kinds a signature covers: the same bytes signed as a beat cannot
 // pass for a consensus or info reply.

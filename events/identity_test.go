@@ -213,7 +213,7 @@ func TestSpoofedPresenceIsDropped(t *testing.T) {
 	}
 }
 
-// The worked example of docs/PROTOCOL.md §11: a fixed key, its node id, and
+// The worked example of docs/PROTOCOL.md §12: a fixed key, its node id, and
 // the signature of a fixed beat. If the code changes a byte, this fails
 // until the document is updated.
 func TestProtocolSignatureExample(t *testing.T) {

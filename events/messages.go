@@ -4,9 +4,11 @@ import "github.com/pycotr/pycotr/chain"
 
 // ProtocolVersion is sent in the Pycotr-Version header. A node ignores, and
 // counts, messages of another version. Version 2 signs presence beats and
-// consensus and info replies (Pycotr-Key, Pycotr-Sig) and derives node ids
-// from keys; version 3 adds the beat interval to a node's state
-// (interval_ms), which a version-2 node's strict decoding would refuse.
+// consensus and info replies (Pycotr-Key, Pycotr-Sig), derives node ids
+// from keys, and carries protocol version 2's chain rules (docs/PROTOCOL.md):
+// a node of version 1 would fork. Version 3 adds the beat interval to a
+// node's state (interval_ms), which a version-2 node's strict decoding
+// would refuse.
 const ProtocolVersion = "3"
 
 // Header names (case-sensitive in NATS).
@@ -88,4 +90,49 @@ type BlocksReply struct {
 const (
 	MaxLocator       = 200
 	MaxBlocksPerPage = 2000
+)
+
+// InvRequest asks a node for its mempool's inventory. The requester sends
+// its own pool's count and digest (chain.PoolDigest): when they match the
+// responder's, the reply says so and carries no hashes. So it does when
+// the responder's digest is still Listed: a pool the requester has listed
+// whole before and found nothing in to take. Otherwise the reply pages
+// through the responder's pending hashes in ascending order, starting
+// after After (zero: from the first).
+type InvRequest struct {
+	Count     int        `json:"count"`
+	Digest    chain.Hash `json:"digest"`
+	Listed    chain.Hash `json:"listed,omitzero"`
+	After     chain.Hash `json:"after"`
+	MaxHashes int        `json:"max_hashes"`
+}
+
+// InvReply is one page of a node's inventory.
+type InvReply struct {
+	Count  int        `json:"count"`  // the responder's pending transactions
+	Digest chain.Hash `json:"digest"` // the responder's pool digest
+	Same   bool       `json:"same"`   // the requester's pool has the same count and digest
+	// Unchanged: the responder's digest is the request's Listed.
+	Unchanged bool         `json:"unchanged,omitempty"`
+	Hashes    []chain.Hash `json:"hashes"` // ascending, after the request's After
+	More      bool         `json:"more"`
+}
+
+// TxsRequest asks a node for pending transactions by hash (Tx.Hash).
+type TxsRequest struct {
+	Hashes   []chain.Hash `json:"hashes"`
+	MaxBytes int          `json:"max_bytes"`
+}
+
+// TxsReply holds the asked transactions the responder still has pending,
+// in the order asked, within MaxBytes; More says it stopped for room.
+type TxsReply struct {
+	Txs  []chain.Tx `json:"txs"`
+	More bool       `json:"more"`
+}
+
+// Limits on inventory requests.
+const (
+	MaxInvPage    = 4096 // hashes per inventory page (~270 KB of JSON)
+	MaxTxsRequest = 512  // hashes per transactions request (~35 KB)
 )

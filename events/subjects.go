@@ -14,7 +14,7 @@ const (
 	suffixBlock     = "block"     // publish: a block the sender mined or adopted as tip
 	suffixPresence  = "presence"  // publish every ~2 s (less often in a network of over 4 nodes): the sender's state
 	suffixConsensus = "consensus" // request, every node replies with its tip
-	suffixNode      = "node"      // "<prefix>.node.<id>.blocks" / ".info": request-reply
+	suffixNode      = "node"      // "<prefix>.node.<id>.blocks" / ".info" / ".inv" / ".txs": request-reply
 )
 
 // Subjects builds the subject names for one prefix.
@@ -46,6 +46,13 @@ func (s Subjects) NodeBlocks(nodeID string) string { return s.NodeGroup(nodeID) 
 
 // NodeInfo is where a node answers with its description.
 func (s Subjects) NodeInfo(nodeID string) string { return s.NodeGroup(nodeID) + ".info" }
+
+// NodeInv is where a node answers with its mempool's inventory: a digest,
+// and the hashes of its pending transactions in pages.
+func (s Subjects) NodeInv(nodeID string) string { return s.NodeGroup(nodeID) + ".inv" }
+
+// NodeTxs is where a node answers with pending transactions by hash.
+func (s Subjects) NodeTxs(nodeID string) string { return s.NodeGroup(nodeID) + ".txs" }
 
 // All is the wildcard for every subject of the network.
 func (s Subjects) All() string { return s.Prefix + ".>" }

@@ -50,6 +50,8 @@ func TestSubjects(t *testing.T) {
 		s.NodeGroup("n1"):     "lab.node.n1",
 		s.NodeBlocks("n1"):    "lab.node.n1.blocks",
 		s.NodeInfo("n1"):      "lab.node.n1.info",
+		s.NodeInv("n1"):       "lab.node.n1.inv",
+		s.NodeTxs("n1"):       "lab.node.n1.txs",
 		s.All():               "lab.>",
 		Subjects{}.Prefix:     "",
 		DefaultPrefix + ".tx": "pycotr.tx",

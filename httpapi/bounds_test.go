@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/rsa"
+	"crypto/x509"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -54,8 +56,12 @@ func TestCompatKeyBounds(t *testing.T) {
 		return jsonBody(t, map[string]any{"from_address": string(from), "to_address": string(addr(t, 2)),
 			"from_private_key": keyHex, "amount": amount, "attached_fee": fee})
 	}
-	keyAddr := func(keyHex string) chain.Address {
-		k, err := chain.ParsePrivateKey(keyHex)
+	keyAddr := func(keyHex string) chain.Address { // also of keys chain.ParsePrivateKey refuses
+		der, err := hex.DecodeString(keyHex)
+		if err != nil {
+			t.Fatal(err)
+		}
+		k, err := x509.ParsePKCS1PrivateKey(der)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -37,7 +37,7 @@ func toCompatTx(tx *chain.Tx) compatTx {
 		Reward: tx.Type == chain.TxReward, CreditCard: tx.Type == chain.TxMint,
 	}
 	if tx.Card != nil {
-		c.CCNumber, c.CCDate, c.CCName = tx.Card.Masked, tx.Card.Expiry, tx.Card.Holder
+		c.CCNumber, c.CCDate = tx.Card.Masked, tx.Card.Expiry // the holder is not kept
 	}
 	return c
 }

@@ -131,9 +131,9 @@ func TestHostileTraffic(t *testing.T) {
 			if fakeReplies.Load() >= 1000 {
 				return
 			}
-			n := nodes[k%len(nodes)]
-			if _, err := n.Isolate(time.Second); err == nil {
-				n.Heal()
+			lab := nodes[k%len(nodes)].Lab()
+			if _, err := lab.Isolate(time.Second); err == nil {
+				lab.Heal()
 			}
 		}
 	})

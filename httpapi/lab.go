@@ -45,14 +45,16 @@ const codeBadIsolation = "bad-isolation"
 const tapBuffer = 256
 
 // initLab takes the lab's parts from the Config, or from the Node when it
-// has them (a *services.Node does).
+// has a lab (a *services.Node does).
 func (a *api) initLab() {
 	a.iso, a.tap = a.cfg.Isolation, a.cfg.Tap
-	if a.iso == nil {
-		a.iso, _ = a.cfg.Node.(Isolation)
-	}
-	if a.tap == nil {
-		a.tap, _ = a.cfg.Node.(MessageTap)
+	if n, ok := a.cfg.Node.(interface{ Lab() *services.Lab }); ok {
+		if a.iso == nil {
+			a.iso = n.Lab()
+		}
+		if a.tap == nil {
+			a.tap = n.Lab()
+		}
 	}
 }
 

@@ -44,7 +44,7 @@ func TestDashboardForkLab(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS(card3+` .lab-form input`), "60"),
 		chromedp.Click(chromedp.CSS(card3+` button.isolate`)))
 	waitFor[bool](b, "node-3 shown cut off", `document.querySelector('`+card3+` [data-field="isolation"]').textContent.startsWith('cut off')`, 10*time.Second)
-	if nodes[2].IsolatedUntil().IsZero() {
+	if nodes[2].Lab().IsolatedUntil().IsZero() {
 		t.Fatal("node-3 is not isolated after the click")
 	}
 
@@ -69,7 +69,7 @@ func TestDashboardForkLab(t *testing.T) {
 	b.do("heal node-3", chromedp.Click(chromedp.CSS(card3+` button.heal`)))
 	testkit.Eventually(t, 15*time.Second, "one tip after the heal", func() bool {
 		tip := nodes[0].Chain().Tip().Hash
-		return nodes[2].IsolatedUntil().IsZero() && nodes[1].Chain().Tip().Hash == tip && nodes[2].Chain().Tip().Hash == tip
+		return nodes[2].Lab().IsolatedUntil().IsZero() && nodes[1].Chain().Tip().Hash == tip && nodes[2].Chain().Tip().Hash == tip
 	})
 	if nodes[2].Stats().Reorgs <= reorgsBefore {
 		t.Errorf("node-3's reorg counter did not rise (%d)", nodes[2].Stats().Reorgs)

@@ -37,8 +37,8 @@ func TestLabIsolationRoutes(t *testing.T) {
 	if decode(res, &iso); res.status != 200 || !iso.Isolated || iso.Seconds < 25 || iso.Seconds > 30 || iso.MaxSeconds != 600 || iso.IsolatedUntil == nil {
 		t.Fatalf("PUT isolation: %d %s", res.status, res.body)
 	}
-	if !ta.node.IsolatedUntil().Truncate(time.Millisecond).Equal(*iso.IsolatedUntil) {
-		t.Errorf("isolated_until %v, node says %v", iso.IsolatedUntil, ta.node.IsolatedUntil())
+	if !ta.node.Lab().IsolatedUntil().Truncate(time.Millisecond).Equal(*iso.IsolatedUntil) {
+		t.Errorf("isolated_until %v, node says %v", iso.IsolatedUntil, ta.node.Lab().IsolatedUntil())
 	}
 	res = ta.do("GET", "/api/v1/node", "", "")
 	if decode(res, &node); node.IsolatedUntil == nil || !node.IsolatedUntil.Equal(*iso.IsolatedUntil) {
@@ -52,11 +52,11 @@ func TestLabIsolationRoutes(t *testing.T) {
 	if res := ta.do("DELETE", "/api/v1/node/isolation", "", ""); res.status != 200 || !strings.Contains(string(res.body), `"isolated":false`) {
 		t.Errorf("DELETE: %d %s", res.status, res.body)
 	}
-	if !ta.node.IsolatedUntil().IsZero() {
+	if !ta.node.Lab().IsolatedUntil().IsZero() {
 		t.Error("the node is still isolated after DELETE")
 	}
 	ta.do("PUT", "/api/v1/node/isolation", js, `{"seconds": 2.5}`)
-	if res := ta.do("PUT", "/api/v1/node/isolation", js, `{"seconds": 0}`); res.status != 200 || !ta.node.IsolatedUntil().IsZero() {
+	if res := ta.do("PUT", "/api/v1/node/isolation", js, `{"seconds": 0}`); res.status != 200 || !ta.node.Lab().IsolatedUntil().IsZero() {
 		t.Errorf("PUT seconds 0 did not heal: %d %s", res.status, res.body)
 	}
 

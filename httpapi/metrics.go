@@ -32,6 +32,8 @@ type nodeCollector struct {
 	reorgs, reorgDepth, feedDrops                                                      *prometheus.Desc
 	bits, targetBlock, toRetarget, hashLimit                                           *prometheus.Desc
 	txAccepted, txRejected, blocksRejected, natsDropped                                *prometheus.Desc
+	relayUnacked, poolRestored, restoreDrops                                           *prometheus.Desc
+	invRounds, invInSync, invUnchanged, invFailures, invBytes, invServed               *prometheus.Desc
 }
 
 func newNodeCollector(a *api) *nodeCollector {
@@ -67,6 +69,15 @@ func newNodeCollector(a *api) *nodeCollector {
 		txRejected:     d("txs_rejected_total", "Transactions rejected, by reason.", "reason"),
 		blocksRejected: d("blocks_rejected_total", "Blocks rejected, by reason.", "reason"),
 		natsDropped:    d("nats_dropped_total", "Inbound NATS messages dropped, by reason.", "reason"),
+		relayUnacked:   d("relay_unacknowledged_total", "Client transactions whose relay the NATS server did not acknowledge in time."),
+		poolRestored:   d("mempool_restored_total", "Pending transactions restored from the data directory at start."),
+		restoreDrops:   d("mempool_restore_dropped_total", "Stored pending transactions dropped at start, by reason.", "reason"),
+		invRounds:      d("inventory_rounds_total", "Mempool inventory exchanges with a peer."),
+		invInSync:      d("inventory_in_sync_total", "Inventory exchanges that found both pools equal."),
+		invUnchanged:   d("inventory_unchanged_total", "Inventory exchanges that found a pool already listed, with nothing to take."),
+		invFailures:    d("inventory_failures_total", "Inventory exchanges that failed: timeout, no responder, refusal."),
+		invBytes:       d("inventory_bytes_total", "Reply bytes received in inventory exchanges."),
+		invServed:      d("inventory_served_total", "Inventory requests this node answered."),
 	}
 }
 
@@ -76,6 +87,8 @@ func (c *nodeCollector) Describe(ch chan<- *prometheus.Desc) {
 		c.blocksMined, c.blocksAccepted, c.hashes, c.syncPages, c.syncBlocks, c.syncBytes, c.syncFails,
 		c.reorgs, c.reorgDepth, c.feedDrops, c.bits, c.targetBlock, c.toRetarget, c.hashLimit,
 		c.txAccepted, c.txRejected, c.blocksRejected, c.natsDropped,
+		c.relayUnacked, c.poolRestored, c.restoreDrops,
+		c.invRounds, c.invInSync, c.invUnchanged, c.invFailures, c.invBytes, c.invServed,
 	} {
 		ch <- d
 	}
@@ -131,10 +144,19 @@ func (c *nodeCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(c.reorgs, s.Reorgs)
 	counter(c.reorgDepth, s.ReorgDepthTotal)
 	counter(c.feedDrops, s.FeedDrops)
-	byLabel(c.txAccepted, s.TxAccepted, "local", "relay")
+	byLabel(c.txAccepted, s.TxAccepted, "local", "relay", "inventory")
 	byLabel(c.txRejected, s.TxRejected)
 	byLabel(c.blocksRejected, s.BlocksRejected)
 	byLabel(c.natsDropped, s.NATSDrops)
+	counter(c.relayUnacked, s.RelayUnacked)
+	counter(c.poolRestored, s.PoolRestored)
+	byLabel(c.restoreDrops, s.RestoreDrops)
+	counter(c.invRounds, s.InvRounds)
+	counter(c.invInSync, s.InvInSync)
+	counter(c.invUnchanged, s.InvUnchanged)
+	counter(c.invFailures, s.InvFailures)
+	counter(c.invBytes, s.InvBytes)
+	counter(c.invServed, s.InvServed)
 }
 
 func workFloat(w *big.Int) float64 {

@@ -67,6 +67,7 @@ type ChainReader interface {
 	BlockAt(height uint64) (*chain.Block, bool)
 	BlockByHash(h chain.Hash) (b *chain.Block, onMain bool, ok bool)
 	FindTx(id string) (chain.Tx, chain.TxState, chain.TxLocation)
+	FindTxFrom(from chain.Address, id string) (chain.Tx, chain.TxState, chain.TxLocation)
 
 	Pending() []chain.Tx
 	MempoolStats() (count, bytes int)

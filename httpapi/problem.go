@@ -43,6 +43,7 @@ const (
 	codeUnauthorized     = "unauthorized"
 	codeTooManyRequests  = "too-many-requests"
 	codeTooManyStreams   = "too-many-streams"
+	codeAmbiguousTx      = "ambiguous-tx-id"
 	codeInternal         = "internal"
 )
 

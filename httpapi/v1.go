@@ -177,11 +177,16 @@ type txView struct {
 func (a *api) v1Tx(w http.ResponseWriter, r *http.Request) error {
 	id := chi.URLParam(r, "id")
 	tx, state, loc := a.chain.FindTx(id)
+	if from := r.URL.Query().Get("from"); from != "" { // ids are unique per sender
+		tx, state, loc = a.chain.FindTxFrom(chain.Address(from), id)
+	}
 	switch state {
 	case chain.TxPending:
 		writeV1(w, http.StatusOK, txView{Tx: tx, Status: "pending"})
 	case chain.TxConfirmed:
 		writeV1(w, http.StatusOK, txView{Tx: tx, Status: "confirmed", Height: &loc.Height, Block: &loc.Block})
+	case chain.TxAmbiguous:
+		return newError(http.StatusConflict, codeAmbiguousTx, "transactions of several senders bear id %q; ask with ?from=<sender address>", id)
 	default:
 		return notFound("no transaction %q pending or on the best chain", id)
 	}
@@ -330,7 +335,7 @@ func (a *api) v1MinerHashRate(w http.ResponseWriter, r *http.Request) error {
 
 // checkCardProof checks a card purchase's card number and CVV against the
 // card fields the client signed: the number must pass Luhn and give the
-// same masked number and digest. Other transactions carry neither.
+// same masked number. Other transactions carry neither.
 func checkCardProof(tx *chain.Tx, number, cvv string) error {
 	if tx.Type != chain.TxMint {
 		if number != "" || cvv != "" {
@@ -344,7 +349,7 @@ func checkCardProof(tx *chain.Tx, number, cvv string) error {
 	if number == "" || cvv == "" {
 		return fmt.Errorf("a card purchase needs card_number and card_cvv: %w", chain.ErrBadCardData)
 	}
-	card, err := chain.NewCard(chain.CardInput{Number: number, Expiry: tx.Card.Expiry, CVV: cvv, Holder: tx.Card.Holder})
+	card, err := chain.NewCard(chain.CardInput{Number: number, Expiry: tx.Card.Expiry, CVV: cvv})
 	if err != nil {
 		return err
 	}

@@ -7,23 +7,52 @@ import (
 )
 
 // Block intake. Every block reaches the chain through processBlock: a
-// peer's announcement (onBlock), a sync page (syncer.accept) and the
-// node's own miner (submitMined).
+// peer's announcement (onBlock) and the node's own miner (submitMined);
+// a sync page's through processRequestedBlock (syncer.accept).
 
-// processBlock is the node's one way to hand a block to the chain. Blocks
-// the chain keeps are persisted when the node has a data directory.
+// processBlock is the node's one way to hand a block to the chain: an
+// unrequested one, from a peer's announcement or its own miner (the chain
+// ignores one whose branch has less work than the tip). The blocks the
+// chain stored in its tree are persisted when the node has a data
+// directory; orphans and ignored blocks never are.
 func (n *Node) processBlock(b *chain.Block) (chain.Outcome, error) {
-	out, err := n.chain.ProcessBlock(b)
-	if err == nil && n.persist != nil {
-		n.persist.add(b)
+	return n.persistStored(n.chain.ProcessBlock(b))
+}
+
+// processRequestedBlock is processBlock for a block the node asked for (a
+// sync page): stored whatever its branch's work, so a deep fork with more
+// work syncs.
+func (n *Node) processRequestedBlock(b *chain.Block) (chain.Outcome, error) {
+	return n.persistStored(n.chain.ProcessRequestedBlock(b))
+}
+
+// persistStored writes, with a data directory, the blocks the chain stored
+// in its tree and the transactions a reorg returned to the mempool (what
+// leaves the pool needs no write: the stored pool is re-checked at start).
+func (n *Node) persistStored(out chain.Outcome, err error) (chain.Outcome, error) {
+	if n.persist == nil {
+		return out, err
+	}
+	for _, s := range out.Stored {
+		n.persist.add(s)
+	}
+	for i := range out.Returned {
+		n.txlog.add(&out.Returned[i], false)
 	}
 	return out, err
 }
 
-// acceptBlock processes a block received from source and records what it
-// did.
+// acceptBlock processes an announced block received from source and
+// records what it did.
 func (n *Node) acceptBlock(source string, b *chain.Block) (chain.Outcome, error) {
 	out, err := n.processBlock(b)
+	n.afterProcess(source, out, err)
+	return out, err
+}
+
+// acceptRequestedBlock is acceptBlock for a block of a sync page.
+func (n *Node) acceptRequestedBlock(source string, b *chain.Block) (chain.Outcome, error) {
+	out, err := n.processRequestedBlock(b)
 	n.afterProcess(source, out, err)
 	return out, err
 }

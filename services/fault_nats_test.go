@@ -94,6 +94,61 @@ func allConfirmed(ids map[string]string, nodes ...*Node) bool {
 	return true
 }
 
+// islandCluster is three embedded NATS servers routed into one cluster,
+// the third of which can be cut off into an island and routed back.
+type islandCluster struct {
+	s1, s2 *events.Server
+	addr3  string // the third server's client address; a node connects to it by URL
+	mu     sync.Mutex
+	s3     *events.Server
+}
+
+func startIslandCluster(t *testing.T) *islandCluster {
+	t.Helper()
+	// NoAdvertise: a client knows only the URL it was given, so the
+	// island's node cannot fail over to the majority's servers.
+	c := &islandCluster{addr3: freeAddr(t)}
+	c.s1 = startServer(t, events.ServerConfig{Name: "s1", Listen: "127.0.0.1:0", ClusterListen: "127.0.0.1:0", NoAdvertise: true})
+	c.s2 = startServer(t, events.ServerConfig{Name: "s2", Listen: "127.0.0.1:0", ClusterListen: "127.0.0.1:0", Routes: []string{c.s1.RouteURL()}, NoAdvertise: true})
+	s3, err := events.StartServer(events.ServerConfig{Name: "s3", Listen: c.addr3, ClusterListen: "127.0.0.1:0", Routes: []string{c.s1.RouteURL()}, NoAdvertise: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.s3 = s3
+	t.Cleanup(func() { c.mu.Lock(); c.s3.Shutdown(); c.mu.Unlock() })
+	testkit.Eventually(t, 10*time.Second, "a full mesh of routes", func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.s1.NumRoutes() >= 2 && c.s2.NumRoutes() >= 2 && c.s3.NumRoutes() >= 2
+	})
+	return c
+}
+
+// cut shuts the third server down and brings it back on the same client
+// port without routes (a fresh route port, so nobody reconnects to it):
+// its clients reconnect to an island.
+func (c *islandCluster) cut(t *testing.T) {
+	t.Helper()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.s3.Shutdown()
+	s3, err := events.StartServer(events.ServerConfig{Name: "s3", Listen: c.addr3, ClusterListen: "127.0.0.1:0", NoAdvertise: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.s3 = s3
+}
+
+// heal routes the island back to the first server.
+func (c *islandCluster) heal(t *testing.T) {
+	t.Helper()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.s3.AddRoutes(c.s1.RouteURL()); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestFaultPartitionHealsOnThreeServerCluster: three embedded NATS servers
 // routed into one cluster, one node on each. The third server is cut off
 // (shut down and restarted on the same client port without routes: its
@@ -110,20 +165,8 @@ func allConfirmed(ids map[string]string, nodes ...*Node) bool {
 func TestFaultPartitionHealsOnThreeServerCluster(t *testing.T) {
 	testkit.CheckGoroutines(t)
 	g := testGenesis(t, 8)
-	// NoAdvertise: a client knows only the URL it was given, so the
-	// island's node cannot fail over to the majority's servers.
-	s1 := startServer(t, events.ServerConfig{Name: "s1", Listen: "127.0.0.1:0", ClusterListen: "127.0.0.1:0", NoAdvertise: true})
-	s2 := startServer(t, events.ServerConfig{Name: "s2", Listen: "127.0.0.1:0", ClusterListen: "127.0.0.1:0", Routes: []string{s1.RouteURL()}, NoAdvertise: true})
-	addr3 := freeAddr(t)
-	s3, err := events.StartServer(events.ServerConfig{Name: "s3", Listen: addr3, ClusterListen: "127.0.0.1:0", Routes: []string{s1.RouteURL()}, NoAdvertise: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var s3mu sync.Mutex
-	t.Cleanup(func() { s3mu.Lock(); s3.Shutdown(); s3mu.Unlock() })
-	testkit.Eventually(t, 10*time.Second, "a full mesh of routes", func() bool {
-		return s1.NumRoutes() >= 2 && s2.NumRoutes() >= 2 && s3.NumRoutes() >= 2
-	})
+	cl := startIslandCluster(t)
+	s1, s2, addr3 := cl.s1, cl.s2, cl.addr3
 
 	n1 := startNodeAt(t, s1, g, 0, nil)
 	n2 := startNodeAt(t, s2, g, 1, nil)
@@ -155,15 +198,7 @@ func TestFaultPartitionHealsOnThreeServerCluster(t *testing.T) {
 	testkit.Eventually(t, 5*time.Second, "one tip before the partition", func() bool { return sameTip(nodes...) })
 	base := n1.Chain().Height()
 
-	// Cut s3 off: shut it down and bring it back on the same client port
-	// without routes (a fresh route port, so nobody reconnects to it).
-	s3mu.Lock()
-	s3.Shutdown()
-	s3, err = events.StartServer(events.ServerConfig{Name: "s3", Listen: addr3, ClusterListen: "127.0.0.1:0", NoAdvertise: true})
-	s3mu.Unlock()
-	if err != nil {
-		t.Fatal(err)
-	}
+	cl.cut(t)
 	testkit.Eventually(t, 10*time.Second, "the island's node reconnected, alone", func() bool {
 		return n3.natsConnected() && len(n3.Peers().List()) == 0 && len(n1.Peers().List()) == 1 && len(n2.Peers().List()) == 1
 	})
@@ -236,12 +271,7 @@ func TestFaultPartitionHealsOnThreeServerCluster(t *testing.T) {
 
 	// Heal.
 	healed := time.Now()
-	s3mu.Lock()
-	err = s3.AddRoutes(s1.RouteURL())
-	s3mu.Unlock()
-	if err != nil {
-		t.Fatal(err)
-	}
+	cl.heal(t)
 	testkit.Eventually(t, 20*time.Second, "every node on the most-work chain", func() bool {
 		return sameTip(nodes...) && n3.Chain().Tip().Work.Cmp(best.Work) >= 0
 	})

@@ -33,6 +33,7 @@ func testNodeConfig(t testing.TB, i int, g *genesis.File) Config {
 		PresenceInterval:  100 * time.Millisecond,
 		ConsensusInterval: time.Second,
 		GatherStall:       100 * time.Millisecond,
+		InventoryInterval: 250 * time.Millisecond,
 		Miner:             miner.Settings{Mode: miner.ModePaced, Pause: 100 * time.Millisecond},
 	}
 }

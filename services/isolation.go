@@ -37,10 +37,10 @@ type isolation struct {
 	stopped bool        // Close ran: no more isolation
 }
 
-// Isolate cuts the node off the network for d (at most MaxIsolation); it
+// isolate cuts the node off the network for d (at most MaxIsolation); it
 // rejoins by itself when d has passed. Isolating an isolated node sets a
 // new end. It returns when the node will rejoin.
-func (n *Node) Isolate(d time.Duration) (time.Time, error) {
+func (n *Node) isolate(d time.Duration) (time.Time, error) {
 	if d <= 0 || d > MaxIsolation {
 		return time.Time{}, ErrIsolationRange
 	}
@@ -62,9 +62,9 @@ func (n *Node) Isolate(d time.Duration) (time.Time, error) {
 	return until, nil
 }
 
-// Heal reconnects an isolated node at once; it reports whether the node
+// heal reconnects an isolated node at once; it reports whether the node
 // was isolated.
-func (n *Node) Heal() bool {
+func (n *Node) heal() bool {
 	iso := &n.isolation
 	iso.mu.Lock()
 	defer iso.mu.Unlock()
@@ -99,9 +99,9 @@ func (n *Node) healLocked() bool {
 	return true
 }
 
-// IsolatedUntil is when an isolated node rejoins; zero when it is
+// isolatedUntil is when an isolated node rejoins; zero when it is
 // connected.
-func (n *Node) IsolatedUntil() time.Time {
+func (n *Node) isolatedUntil() time.Time {
 	n.isolation.mu.Lock()
 	defer n.isolation.mu.Unlock()
 	return n.isolation.until

@@ -42,17 +42,17 @@ func TestIsolationForkAndHeal(t *testing.T) {
 	reorgsBefore := n3.Stats().Reorgs
 
 	// Cut node-3 off.
-	if _, err := n3.Isolate(0); !errors.Is(err, ErrIsolationRange) {
+	if _, err := n3.Lab().Isolate(0); !errors.Is(err, ErrIsolationRange) {
 		t.Fatalf("Isolate(0): %v, want ErrIsolationRange", err)
 	}
-	if _, err := n3.Isolate(MaxIsolation + time.Second); !errors.Is(err, ErrIsolationRange) {
+	if _, err := n3.Lab().Isolate(MaxIsolation + time.Second); !errors.Is(err, ErrIsolationRange) {
 		t.Fatalf("Isolate(max+1s): %v, want ErrIsolationRange", err)
 	}
-	until, err := n3.Isolate(time.Minute)
+	until, err := n3.Lab().Isolate(time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := n3.IsolatedUntil(); !got.Equal(until) || time.Until(got) < 50*time.Second {
+	if got := n3.Lab().IsolatedUntil(); !got.Equal(until) || time.Until(got) < 50*time.Second {
 		t.Fatalf("IsolatedUntil %v, want %v", got, until)
 	}
 	waitEvent(t, feed3, 5*time.Second, "the isolated event", func(e Event) bool { return e.Kind == EventIsolated && e.Until.Equal(until) })
@@ -86,13 +86,13 @@ func TestIsolationForkAndHeal(t *testing.T) {
 	}
 
 	// Heal: one tip, node-3 reorganised.
-	if !n3.Heal() {
+	if !n3.Lab().Heal() {
 		t.Fatal("Heal reports node-3 was not isolated")
 	}
-	if n3.Heal() {
+	if n3.Lab().Heal() {
 		t.Error("a second Heal reports an isolation")
 	}
-	if !n3.IsolatedUntil().IsZero() {
+	if !n3.Lab().IsolatedUntil().IsZero() {
 		t.Error("IsolatedUntil is set after the heal")
 	}
 	testkit.Eventually(t, 10*time.Second, "every node on one tip", func() bool { return sameTip(nodes...) })
@@ -145,21 +145,21 @@ func TestIsolationRejoinsByItself(t *testing.T) {
 	nodes := startNodes(t, srv, g, 2, nil)
 	feed, unsubscribe := nodes[1].Subscribe(256)
 	defer unsubscribe()
-	if _, err := nodes[1].Isolate(300 * time.Millisecond); err != nil {
+	if _, err := nodes[1].Lab().Isolate(300 * time.Millisecond); err != nil {
 		t.Fatal(err)
 	}
 	waitEvent(t, feed, 5*time.Second, "healed by the timer", func(e Event) bool { return e.Kind == EventHealed })
-	if !nodes[1].IsolatedUntil().IsZero() {
+	if !nodes[1].Lab().IsolatedUntil().IsZero() {
 		t.Error("IsolatedUntil set after the timer healed")
 	}
-	if _, err := nodes[1].Isolate(time.Minute); err != nil {
+	if _, err := nodes[1].Lab().Isolate(time.Minute); err != nil {
 		t.Fatal(err)
 	}
 	nodes[1].Close() // the timer goes with the node
-	if _, err := nodes[1].Isolate(time.Minute); !errors.Is(err, ErrNotRunning) {
+	if _, err := nodes[1].Lab().Isolate(time.Minute); !errors.Is(err, ErrNotRunning) {
 		t.Errorf("Isolate after Close: %v, want ErrNotRunning", err)
 	}
-	if nodes[1].Heal() {
+	if nodes[1].Lab().Heal() {
 		t.Error("Heal after Close reports an isolation")
 	}
 }

@@ -56,6 +56,11 @@ type Config struct {
 	// one catch-up together (default 10 s): a peer that does not serve
 	// costs a round at most this long.
 	SyncPageTimeout time.Duration
+	// Inventory exchange (pools converge): a round with every peer this
+	// often (default 1 s), at most this many reply bytes per peer per
+	// round (default 1 MiB).
+	InventoryInterval   time.Duration
+	InventoryRoundBytes int
 
 	Logger *slog.Logger
 	Now    func() time.Time // chain clock; nil = time.Now
@@ -76,7 +81,9 @@ type Node struct {
 	sync    *syncer // set by Start
 	feed    feed
 	stats   counters
-	persist *persister // nil without a data directory
+	persist *persister             // nil without a data directory
+	txlog   *txLog                 // the mempool on disk; nil without a data directory
+	flush   *groupCommit[struct{}] // NATS flushes shared by client submissions; set by Start
 
 	isolation isolation   // the fork lab's cut (isolation.go)
 	tap       *events.Tap // the messages the bus sends and receives (tap.go)
@@ -86,6 +93,7 @@ type Node struct {
 	natsUp  atomic.Bool
 	consReq chan struct{}
 	beatReq chan struct{}
+	invReq  chan struct{}
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -120,6 +128,12 @@ func New(cfg Config) (*Node, error) {
 	if cfg.SyncPageTimeout <= 0 {
 		cfg.SyncPageTimeout = 10 * time.Second
 	}
+	if cfg.InventoryInterval <= 0 {
+		cfg.InventoryInterval = time.Second
+	}
+	if cfg.InventoryRoundBytes <= 0 {
+		cfg.InventoryRoundBytes = 1 << 20
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -138,6 +152,7 @@ func New(cfg Config) (*Node, error) {
 		consReq: make(chan struct{}, 1),
 		beatReq: make(chan struct{}, 1),
 		tap:     events.NewTap(events.DefaultTapSize),
+		invReq:  make(chan struct{}, 1),
 	}
 	if cfg.DataDir != "" {
 		if err := n.openStore(cfg.DataDir); err != nil {
@@ -156,9 +171,7 @@ func New(cfg Config) (*Node, error) {
 		Logger:     n.log,
 	})
 	if err != nil {
-		if n.persist != nil {
-			_ = n.persist.close()
-		}
+		n.closeStore()
 		return nil, err
 	}
 	return n, nil
@@ -183,6 +196,7 @@ func (n *Node) Start(ctx context.Context) error {
 			n.natsUp.Store(up)
 			if up {
 				n.requestConsensus() // catch up on what passed while away
+				n.requestInventory()
 			}
 		},
 		OnDrop: func(_, reason string) { n.stats.natsDrop(reason) },
@@ -193,7 +207,10 @@ func (n *Node) Start(ctx context.Context) error {
 	}
 	n.bus = bus
 	n.natsUp.Store(bus.Connected())
-	n.sync = newSyncer(n.chain, bus, &n.stats, n.log, n.cfg.SyncPageBytes, n.cfg.SyncPageTimeout, n.acceptBlock)
+	// One flush acknowledges every relay published before it: client
+	// submissions share them (group commit), however many are waiting.
+	n.flush = newGroupCommit(1<<16, 1<<16, func([]struct{}) error { return bus.Flush(relayTimeout) })
+	n.sync = newSyncer(n.chain, bus, &n.stats, n.log, n.cfg.SyncPageBytes, n.cfg.SyncPageTimeout, n.acceptRequestedBlock)
 	if err := bus.Subscribe(events.Handlers{Tx: n.onTx, Block: n.onBlock, Presence: n.onPresence,
 		PresenceWanted: n.peers.wants}); err != nil {
 		bus.Close()
@@ -204,7 +221,7 @@ func (n *Node) Start(ctx context.Context) error {
 		return err
 	}
 	ctx, n.cancel = context.WithCancel(ctx)
-	for _, loop := range []func(context.Context){n.sync.run, n.consensusLoop, n.presenceLoop, n.miner.Run} {
+	for _, loop := range []func(context.Context){n.sync.run, n.consensusLoop, n.presenceLoop, n.inventoryLoop, n.miner.Run} {
 		n.wg.Go(func() { loop(ctx) })
 	}
 	n.requestConsensus()
@@ -232,10 +249,11 @@ func (n *Node) Close() error {
 		}
 	}
 	n.wg.Wait()
-	if n.persist != nil {
-		if err := n.persist.close(); err != nil {
-			errs = append(errs, fmt.Errorf("close store: %w", err))
-		}
+	if n.flush != nil {
+		n.flush.close()
+	}
+	if err := n.closeStore(); err != nil {
+		errs = append(errs, fmt.Errorf("close store: %w", err))
 	}
 	n.feed.closeAll()
 	n.tap.Close()
@@ -265,6 +283,14 @@ func (n *Node) setIdentity(key ed25519.PrivateKey) error {
 // ID is the node id, which is also its chain id: a UUID derived from the
 // node's public key (events.NodeIDOf).
 func (n *Node) ID() string { return n.id.ID() }
+
+// closeStore writes what is queued for the disk and closes the store.
+func (n *Node) closeStore() error {
+	if n.persist == nil {
+		return nil
+	}
+	return errors.Join(n.txlog.close(), n.persist.close())
+}
 
 // Name is the node's human name.
 func (n *Node) Name() string { return n.cfg.Name }

@@ -59,9 +59,10 @@ func (p *persister) close() error {
 	return p.store.Close()
 }
 
-// openStore opens the data directory, settles the node's identity and
-// replays the stored blocks into the chain. A damaged entry ends the
-// replay: the chain is the valid prefix before it.
+// openStore opens the data directory, settles the node's identity,
+// replays the stored blocks into the chain and restores the mempool. A
+// damaged block entry ends the replay: the chain is the valid prefix
+// before it.
 func (n *Node) openStore(dir string) error {
 	s, err := OpenStore(dir)
 	if err != nil {
@@ -81,7 +82,7 @@ func (n *Node) openStore(dir string) error {
 	}
 	replayed, rejected := 0, 0
 	err = s.Blocks(func(b *chain.Block) error {
-		if _, err := n.chain.ProcessBlock(b); err != nil && !errors.Is(err, chain.ErrDuplicateBlock) {
+		if _, err := n.chain.ProcessRequestedBlock(b); err != nil && !errors.Is(err, chain.ErrDuplicateBlock) {
 			rejected++
 			return nil
 		}
@@ -92,6 +93,45 @@ func (n *Node) openStore(dir string) error {
 		n.log.Warn("store replay stopped at a damaged entry; continuing from the valid prefix", "err", err)
 	}
 	n.log.Info("chain restored", "dir", dir, "blocks", replayed, "rejected", rejected, "height", n.chain.Height())
+	if err := n.restorePool(dir); err != nil {
+		s.Close()
+		return fmt.Errorf("data dir %s: %w", dir, err)
+	}
 	n.persist = newPersister(s, n.log)
+	return nil
+}
+
+// restorePool re-admits the stored pending transactions, in arrival
+// order, through the chain's full checks against the restored tip, then
+// rewrites the log with what was admitted. What no longer fits is dropped
+// and counted by reason: "confirmed" (a stored block holds it), or the
+// rule it now breaks (spent elsewhere, an expired card, a smaller pool).
+func (n *Node) restorePool(dir string) error {
+	stored, torn, err := readTxLog(dir)
+	if err != nil {
+		return fmt.Errorf("read mempool log: %w", err)
+	}
+	dropped := map[string]int{}
+	for i := range stored {
+		if err := n.chain.AcceptTx(&stored[i]); err != nil {
+			r := reason(err)
+			if errors.Is(err, chain.ErrDuplicateTx) {
+				r = "confirmed"
+			}
+			dropped[r]++
+			continue
+		}
+		n.stats.poolRestored.Add(1)
+	}
+	total := 0
+	for r, c := range dropped {
+		n.stats.restoreDrop(r, c)
+		total += c
+	}
+	count := func() int { c, _ := n.chain.MempoolStats(); return c }
+	if n.txlog, err = openTxLog(dir, n.chain.Pending, count, n.log); err != nil {
+		return err
+	}
+	n.log.Info("mempool restored", "pending", n.stats.poolRestored.Load(), "dropped", total, "reasons", dropped, "torn_tail", torn)
 	return nil
 }

@@ -120,6 +120,7 @@ func (n *Node) onPresence(from string, s *events.NodeState) {
 	if n.peers.seen(*s, time.Now()) {
 		n.log.Info("peer up", "peer", s.Name, "url", s.URL)
 		n.emit(Event{Kind: EventPeerUp, Peer: s})
+		n.requestInventory() // it may hold what we missed, and lack what we hold
 	}
 	if n.chain.HasBlock(s.Tip) {
 		return

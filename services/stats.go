@@ -20,10 +20,22 @@ type Stats struct {
 	SyncFailures    uint64 // syncs that failed (timeout, no responder, garbage or invalid blocks) or brought nothing new; each backs the peer off
 	FeedDrops       uint64 // live-view subscribers dropped for falling behind
 
+	RelayUnacked uint64 // client transactions whose relay NATS did not acknowledge in time
+	PoolRestored uint64 // pending transactions restored from the data directory at start
+
+	// Inventory exchange (inventory.go).
+	InvRounds    uint64 // exchanges with a peer
+	InvInSync    uint64 // ... that ended on equal digests
+	InvUnchanged uint64 // ... that ended on a pool already listed with nothing to take
+	InvFailures  uint64 // ... that ended in an error (timeout, no responder, refusal)
+	InvBytes     uint64 // reply bytes received (inventory pages and transactions)
+	InvServed    uint64 // inventory requests this node answered
+
 	TxAccepted     map[string]uint64 // by source: "local", "relay"
 	TxRejected     map[string]uint64 // by reason (rule code)
 	BlocksRejected map[string]uint64 // by reason
 	NATSDrops      map[string]uint64 // inbound NATS messages dropped, by reason
+	RestoreDrops   map[string]uint64 // stored pending transactions dropped at start, by reason
 }
 
 // counters are the live counters a node's parts add to.
@@ -38,12 +50,21 @@ type counters struct {
 	syncRedundant   atomic.Uint64
 	syncFailures    atomic.Uint64
 	feedDrops       atomic.Uint64
+	relayUnacked    atomic.Uint64
+	poolRestored    atomic.Uint64
+	invRounds       atomic.Uint64
+	invInSync       atomic.Uint64
+	invUnchanged    atomic.Uint64
+	invFailures     atomic.Uint64
+	invBytes        atomic.Uint64
+	invServed       atomic.Uint64
 
 	mu         sync.Mutex
 	txAccepted map[string]uint64
 	txRejected map[string]uint64
 	blkReject  map[string]uint64
 	natsDrops  map[string]uint64
+	restDrops  map[string]uint64
 }
 
 func bump(m *map[string]uint64, k string) {
@@ -61,6 +82,13 @@ func (c *counters) blockReject(reason string) {
 	c.mu.Unlock()
 }
 func (c *counters) natsDrop(reason string) { c.mu.Lock(); bump(&c.natsDrops, reason); c.mu.Unlock() }
+func (c *counters) restoreDrop(reason string, n int) {
+	c.mu.Lock()
+	for range n {
+		bump(&c.restDrops, reason)
+	}
+	c.mu.Unlock()
+}
 
 // snapshot copies the counters; the maps are the caller's.
 func (c *counters) snapshot() Stats {
@@ -69,6 +97,9 @@ func (c *counters) snapshot() Stats {
 		Reorgs: c.reorgs.Load(), ReorgDepthTotal: c.reorgDepthTotal.Load(),
 		SyncPages: c.syncPages.Load(), SyncBlocks: c.syncBlocks.Load(), SyncBytes: c.syncBytes.Load(),
 		SyncRedundant: c.syncRedundant.Load(), SyncFailures: c.syncFailures.Load(), FeedDrops: c.feedDrops.Load(),
+		RelayUnacked: c.relayUnacked.Load(), PoolRestored: c.poolRestored.Load(),
+		InvRounds: c.invRounds.Load(), InvInSync: c.invInSync.Load(), InvUnchanged: c.invUnchanged.Load(),
+		InvFailures: c.invFailures.Load(), InvBytes: c.invBytes.Load(), InvServed: c.invServed.Load(),
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -76,6 +107,7 @@ func (c *counters) snapshot() Stats {
 	s.TxRejected = copyCounts(c.txRejected)
 	s.BlocksRejected = copyCounts(c.blkReject)
 	s.NATSDrops = copyCounts(c.natsDrops)
+	s.RestoreDrops = copyCounts(c.restDrops)
 	return s
 }
 

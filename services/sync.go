@@ -306,6 +306,9 @@ func (s *syncer) from(ctx context.Context, peer string, first *pageFetch) (int, 
 			if err != nil && !errors.Is(err, chain.ErrDuplicateBlock) {
 				return got, fmt.Errorf("sync from %s: %w", peer, err)
 			}
+			if err == nil && out.Status == chain.StatusOrphan { // a page continues our chain or its own last block
+				return got, fmt.Errorf("sync from %s: block %s does not connect", peer, out.Hash.Short())
+			}
 			if err == nil && out.Status != chain.StatusOrphan {
 				fresh++
 			}

@@ -165,7 +165,7 @@ func TestWalletAgainstANetwork(t *testing.T) {
 
 	// A card purchase, then a transfer to bob's address, both followed.
 	out := w.ok("wallet", "buy", "alice", "--amount", "100", "--card", "4111 1111 1111 1111", "--expiry", "2099-12",
-		"--cvv", "123", "--holder", "Alice", "--wait", "--timeout", "60s")
+		"--cvv", "123", "--wait", "--timeout", "60s")
 	if !confirmedRE.MatchString(out) || !txRE.MatchString(out) {
 		t.Fatalf("buy --wait printed no block:\n%s", out)
 	}

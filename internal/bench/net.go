@@ -26,9 +26,10 @@ import (
 
 // network is a running local network.
 type network struct {
-	cl    *services.Cluster
-	urls  []string // HTTP base URLs, when served
-	stops []func() // stop each HTTP server
+	cl     *services.Cluster
+	urls   []string // HTTP base URLs, when served
+	stops  []func() // stop each HTTP server
+	closed bool
 }
 
 func (n *network) chains() []*chain.Chain {
@@ -39,7 +40,12 @@ func (n *network) chains() []*chain.Chain {
 	return cs
 }
 
+// Close stops the network; a second call does nothing.
 func (n *network) Close() {
+	if n.closed {
+		return
+	}
+	n.closed = true
 	for _, stop := range n.stops {
 		stop()
 	}
@@ -185,13 +191,18 @@ func (b *runner) postAll(ctx context.Context, net *network, urls []string, path 
 }
 
 // fundedNet starts three nodes, mining off, with HTTP, and funds each key
-// with a block reward mined into every node's chain.
-func (b *runner) fundedNet(ctx context.Context, keys []*rsa.PrivateKey) (*network, error) {
+// with a block reward mined into every node's chain. With dataDir, node 1
+// keeps its data there (the others stay in memory: on one machine their
+// disk writes would only compete with node 1's for the same cores and
+// disk, which separate machines do not).
+func (b *runner) fundedNet(ctx context.Context, keys []*rsa.PrivateKey, dataDir string) (*network, error) {
 	g, err := benchGenesis(ctx, 8)
 	if err != nil {
 		return nil, err
 	}
-	net, err := startNet(ctx, g, make([]services.Config, 3), true)
+	cfgs := make([]services.Config, 3)
+	cfgs[0].DataDir = dataDir
+	net, err := startNet(ctx, g, cfgs, true)
 	if err != nil {
 		return nil, err
 	}

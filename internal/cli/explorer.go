@@ -177,17 +177,11 @@ func writeTx(w io.Writer, names namer, t TxStatus) {
 	field(tw, "amount", t.Tx.Amount)
 	field(tw, "fee", t.Tx.Fee)
 	if c := t.Tx.Card; c != nil {
-		field(tw, "card", fmt.Sprintf("%s, expires %s, %s", c.Masked, c.Expiry, orDash(c.Holder)))
+		field(tw, "card", fmt.Sprintf("%s, expires %s", c.Masked, c.Expiry))
 	}
 	tw.Flush()
 }
 
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
 
 // RunMempool is `pycotr mempool`.
 func RunMempool(ctx context.Context, args []string, stdout, stderr io.Writer) error {

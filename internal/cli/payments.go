@@ -153,15 +153,14 @@ func walletSend(ctx context.Context, e *env, args []string) error {
 }
 
 func walletBuy(ctx context.Context, e *env, args []string) error {
-	fs := e.newFlags(spec{path: "wallet buy", args: "NAME --amount A --card NUMBER --expiry YYYY-MM --cvv CVV [--holder H] [--fee F] [--wait]",
+	fs := e.newFlags(spec{path: "wallet buy", args: "NAME --amount A --card NUMBER --expiry YYYY-MM --cvv CVV [--fee F] [--wait]",
 		summary: "Buy coins for wallet NAME with a card: a card purchase, signed here. The node checks the\n" +
-			"number (Luhn) and the CVV and forgets them; the chain keeps the masked number, the expiry\n" +
-			"and the holder. Test numbers such as 4111 1111 1111 1111 pass."})
+			"number (Luhn) and the CVV and forgets them; the chain keeps only the masked number and the\n" +
+			"expiry. Test numbers such as 4111 1111 1111 1111 pass."})
 	amount := fs.Int64("amount", 0, "coins to buy")
 	number := fs.String("card", "", "the card number (spaces and dashes allowed)")
 	expiry := fs.String("expiry", "", "the card's expiry, YYYY-MM or YYYY-MM-DD")
 	cvv := fs.String("cvv", "", "the card's 3 or 4 digit security code")
-	holder := fs.String("holder", "", "the name on the card")
 	sf := addSubmitFlags(fs)
 	pos, err := parse(fs, args, 1, 1)
 	if err != nil {
@@ -173,7 +172,7 @@ func walletBuy(ctx context.Context, e *env, args []string) error {
 	if err := sf.check(*amount); err != nil {
 		return err
 	}
-	card, err := chain.NewCard(chain.CardInput{Number: *number, Expiry: *expiry, CVV: *cvv, Holder: *holder})
+	card, err := chain.NewCard(chain.CardInput{Number: *number, Expiry: *expiry, CVV: *cvv})
 	if err != nil {
 		return Usagef("%w", err)
 	}

@@ -132,8 +132,7 @@ async function showTx(id) {
       h('dt', null, 'To'), h('dd', null, addrLink(tx.to)),
       h('dt', null, 'Amount'), h('dd', null, fmtInt(tx.amount)),
       h('dt', null, 'Fee'), h('dd', null, fmtInt(tx.fee)),
-      card && [h('dt', null, 'Card'), h('dd', null, `${card.masked}, valid through ${card.expiry}${card.holder ? `, ${card.holder}` : ''}`),
-        h('dt', null, 'Card digest'), h('dd', { class: 'mono' }, card.digest)],
+      card && [h('dt', null, 'Card'), h('dd', null, `${card.masked}, valid through ${card.expiry}`)],
       tx.signature && [h('dt', null, 'Signature'), h('dd', { class: 'mono' }, shortHash(tx.signature, 16))])));
 }
 

@@ -3,8 +3,7 @@
 // chain/card.go and chain/keys.go exactly (see docs/PROTOCOL.md); the
 // dashboard test checks the two against each other.
 
-export const SIGNING_VERSION = 'pycotr-tx-v1';
-export const CARD_VERSION = 'pycotr-card-v1';
+export const SIGNING_VERSION = 'pycotr-tx-v2';
 export const MAX_AMOUNT = 2 ** 50;
 
 const enc = new TextEncoder();
@@ -21,8 +20,6 @@ export function signingString(tx) {
     ['fee', intString(tx.fee)],
     ['card_masked', c.masked || ''],
     ['card_expiry', c.expiry || ''],
-    ['card_holder', c.holder || ''],
-    ['card_digest', c.digest || ''],
   ];
   let s = SIGNING_VERSION + '\n';
   for (const [name, value] of fields) s += name + ':' + value + '\n';
@@ -104,9 +101,10 @@ const trimSpace = (s) => String(s).replace(trimRe, '');
 
 /**
  * Checks a typed card as chain.NewCard does and returns what the chain
- * stores: {masked, expiry, holder, digest}. Throws FieldError.
+ * stores: {masked, expiry} (never the number, the CVV, the holder or a
+ * digest of the number). Throws FieldError.
  */
-export async function makeCard({ number, expiry, cvv, holder }) {
+export async function makeCard({ number, expiry, cvv }) {
   const digits = onlyDigits(number);
   if (digits.length < 12 || digits.length > 19 || !luhn(digits)) {
     throw new FieldError('number', 'card number: not a valid card number (12–19 digits, Luhn check)');
@@ -116,17 +114,9 @@ export async function makeCard({ number, expiry, cvv, holder }) {
     throw new FieldError('cvv', 'card CVV must be 3 or 4 digits');
   }
   const exp = normalizeExpiry(expiry);
-  const h = trimSpace(holder || '');
-  if (enc.encode(h).length > 64) throw new FieldError('holder', 'card holder: at most 64 bytes');
-  for (const ch of h) {
-    const cp = ch.codePointAt(0);
-    if (cp < 0x20 || cp === 0x7f || cp === 0xfffd) throw new FieldError('holder', 'card holder has control characters');
-  }
   return {
     masked: '*'.repeat(digits.length - 4) + digits.slice(-4),
     expiry: exp,
-    holder: h,
-    digest: await sha256Hex(`${CARD_VERSION}\n${digits}\n${exp}\n`),
   };
 }
 

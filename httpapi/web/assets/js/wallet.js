@@ -150,7 +150,7 @@ async function refresh() {
   }));
   await Promise.all(activity.filter((a) => a.status === 'pending').map(async (a) => {
     try {
-      const v = await api(a.base || '', `/txs/${a.id}`);
+      const v = await api(a.base || '', `/txs/${a.id}?from=${a.from}`); // ids are unique per sender
       if (v.status !== a.status) {
         a.status = v.status;
         a.height = v.height;
@@ -258,7 +258,7 @@ async function submit(body, base = '') {
 }
 
 function track(tx, text, base = '') {
-  const a = { id: tx.id, text, status: 'pending', at: Date.now(), base };
+  const a = { id: tx.id, from: tx.from, text, status: 'pending', at: Date.now(), base };
   activity.unshift(a);
   renderActivity(a);
 }
