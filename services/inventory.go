@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math/rand/v2"
 	"slices"
 	"time"
 
@@ -15,7 +16,8 @@ import (
 // Inventory exchange: the pools of connected nodes converge, whatever
 // relay was lost (a partition, a restart, a pool that refused a relay for
 // lack of room). Every InventoryInterval, and at once when a peer appears
-// or NATS reconnects, the node asks each live peer in turn, on
+// or NATS reconnects, the node asks two live peers picked at random (each
+// peer in a network of three), in turn, on
 // <prefix>.node.<id>.inv, for its pool's digest (count and XOR of the
 // transactions' hashes), sending its own: equal digests end the exchange
 // in one small round trip. Otherwise the peer pages through its pending
@@ -60,6 +62,9 @@ type invPeer struct {
 	prev, cur map[chain.Hash]struct{}
 }
 
+// inventorySample is the number of peers one inventory round asks.
+const inventorySample = 2
+
 // requestInventory asks the inventory loop for a round soon.
 func (n *Node) requestInventory() {
 	select {
@@ -83,8 +88,17 @@ func (n *Node) inventoryLoop(ctx context.Context) {
 			continue
 		}
 		live := map[string]bool{}
-		for _, p := range n.peers.List() {
+		peers := n.peers.List()
+		for _, p := range peers {
 			live[p.NodeID] = true
+		}
+		// A sample of the peers, not all of them: asking each of N − 1
+		// peers every round would cost a node O(N) requests a second and
+		// the network O(N²) (issue 19, docs/SCALING.md); pulling from
+		// inventorySample random peers a round still spreads a
+		// transaction to every pool in O(log N) rounds.
+		rand.Shuffle(len(peers), func(i, j int) { peers[i], peers[j] = peers[j], peers[i] })
+		for _, p := range peers[:min(len(peers), inventorySample)] {
 			if ctx.Err() != nil {
 				return
 			}
