@@ -182,7 +182,6 @@ func writeTx(w io.Writer, names namer, t TxStatus) {
 	tw.Flush()
 }
 
-
 // RunMempool is `pycotr mempool`.
 func RunMempool(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	e := newEnv(stdout, stderr)
