@@ -3,7 +3,6 @@ package httpapi
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"math"
 	"net/http"
 	"strings"
@@ -234,26 +233,14 @@ func (a *api) v1Tap(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	recent := r.URL.Query().Get("recent") != "false"
-	release, ok := a.openStream(w, r) // counted with /events against MaxEventStreams
+	st, ok := a.openStream(w, r) // counted with /events against MaxEventStreams
 	if !ok {
 		return nil
 	}
-	defer release()
-	rc := http.NewResponseController(w)
-	_ = rc.SetReadDeadline(time.Time{})
+	defer st.release()
 	ch, unsubscribe := a.tap.TapSubscribe(tapBuffer)
 	defer unsubscribe()
-	w.WriteHeader(http.StatusOK)
-
-	write := func(format string, args ...any) bool {
-		if err := rc.SetWriteDeadline(time.Now().Add(a.cfg.StreamWriteTimeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
-			return false
-		}
-		if _, err := fmt.Fprintf(w, format, args...); err != nil {
-			return false
-		}
-		return rc.Flush() == nil
-	}
+	write := st.write
 	names := &nodeNames{a: a}
 	var last uint64
 	send := func(m services.TapMessage) bool {

@@ -34,26 +34,14 @@ const streamRetry = 3 * time.Second
 // A HEAD request gets the stream's status and headers and ends at once: it
 // neither subscribes, nor counts, nor holds the connection.
 func (a *api) events(w http.ResponseWriter, r *http.Request) {
-	release, ok := a.openStream(w, r)
+	st, ok := a.openStream(w, r)
 	if !ok {
 		return
 	}
-	defer release()
-	rc := http.NewResponseController(w)
-	_ = rc.SetReadDeadline(time.Time{}) // the body is read; do not cut the stream at ReadTimeout
+	defer st.release()
 	ch, unsubscribe := a.node.Subscribe(subscriberBuffer)
 	defer unsubscribe()
-	w.WriteHeader(http.StatusOK)
-
-	write := func(format string, args ...any) bool {
-		if err := rc.SetWriteDeadline(time.Now().Add(a.cfg.StreamWriteTimeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
-			return false
-		}
-		if _, err := fmt.Fprintf(w, format, args...); err != nil {
-			return false
-		}
-		return rc.Flush() == nil
-	}
+	write := st.write
 	if !write("retry: 3000\n: %s\n\n", a.node.Name()) {
 		return
 	}
@@ -107,10 +95,11 @@ func streamStop(ctx context.Context) <-chan struct{} {
 
 // openStream begins a server-sent event stream (/events, /tap): it counts
 // the stream against Config.MaxEventStreams, answering 503 with
-// Retry-After beyond it, and sets the stream's headers. A HEAD request is
-// answered at once, without counting. ok is false when the request is
-// answered and the handler must return; otherwise release ends the count.
-func (a *api) openStream(w http.ResponseWriter, r *http.Request) (release func(), ok bool) {
+// Retry-After beyond it, sets the stream's headers and answers 200. A HEAD
+// request is answered at once, without counting. ok is false when the
+// request is answered and the handler must return; otherwise the handler
+// writes events with the stream's write and calls release at its end.
+func (a *api) openStream(w http.ResponseWriter, r *http.Request) (st *stream, ok bool) {
 	h := w.Header()
 	if r.Method == http.MethodHead {
 		h.Set("Content-Type", "text/event-stream")
@@ -128,5 +117,28 @@ func (a *api) openStream(w http.ResponseWriter, r *http.Request) (release func()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Accel-Buffering", "no")
-	return func() { a.streams.Add(-1) }, true
+	st = &stream{w: w, rc: http.NewResponseController(w), timeout: a.cfg.StreamWriteTimeout, release: func() { a.streams.Add(-1) }}
+	_ = st.rc.SetReadDeadline(time.Time{}) // the body is read; do not cut the stream at ReadTimeout
+	w.WriteHeader(http.StatusOK)
+	return st, true
+}
+
+// stream is an open event stream.
+type stream struct {
+	w       http.ResponseWriter
+	rc      *http.ResponseController
+	timeout time.Duration // per write: a client that reads nothing for this long is cut
+	release func()
+}
+
+// write sends one formatted piece and flushes it; false when the client is
+// gone or too slow.
+func (s *stream) write(format string, args ...any) bool {
+	if err := s.rc.SetWriteDeadline(time.Now().Add(s.timeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return false
+	}
+	if _, err := fmt.Fprintf(s.w, format, args...); err != nil {
+		return false
+	}
+	return s.rc.Flush() == nil
 }
