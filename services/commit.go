@@ -55,18 +55,6 @@ func (g *groupCommit[T]) submit(item T, wait bool) <-chan error {
 	return r.done
 }
 
-// offer queues item with nobody waiting on the committer (the item may
-// carry its own means of answering); false if the committer is closed.
-func (g *groupCommit[T]) offer(item T) bool {
-	g.mu.RLock()
-	defer g.mu.RUnlock()
-	if g.closed {
-		return false
-	}
-	g.queue <- commitReq[T]{item: item}
-	return true
-}
-
 func (g *groupCommit[T]) run() {
 	defer close(g.done)
 	items := make([]T, 0, g.maxBatch)

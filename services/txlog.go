@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"sync"
 
 	"github.com/pycotr/pycotr/chain"
 )
@@ -44,13 +43,11 @@ type txLog struct {
 	pool    func() []chain.Tx // the pending transactions now
 	count   func() int        // how many
 	log     *slog.Logger
-	// The group commit (txlogcommit.go) takes records already encoded by
-	// their submitters (add), on their own goroutines.
-	fileMu  sync.Mutex // f, end and size: held to write, and to rewrite
-	commit  *groupCommit[logReq]
-	written chan writtenBatch // from the writer to the syncer
-	synced  chan struct{}     // closed when the syncer has stopped
-	buf     []byte            // the batch being written; only the writer uses it
+	// commit takes records already encoded by their submitters (add), on
+	// their own goroutines: the group commit itself, which every waiter of
+	// the batch waits for, only copies, writes and syncs.
+	commit *groupCommit[[]byte]
+	buf    []byte // the batch being written; only commit's goroutine uses it
 }
 
 const (
@@ -131,7 +128,7 @@ func openTxLog(dir string, pool func() []chain.Tx, count func() int, log *slog.L
 	if err := l.rewrite(); err != nil {
 		return nil, err
 	}
-	l.startCommit()
+	l.commit = newGroupCommit(txlogQueue, txlogBatch, l.append)
 	return l, nil
 }
 
@@ -172,6 +169,42 @@ func (l *txLog) rewrite() error {
 	return nil
 }
 
+// append is the group commit: one write and one fsync for the batch of
+// encoded records.
+func (l *txLog) append(records [][]byte) error {
+	buf := l.buf[:0]
+	for _, r := range records {
+		buf = append(buf, r...)
+	}
+	if cap(buf) <= 1<<20 {
+		l.buf = buf // kept for the next batch, unless a burst made it large
+	}
+	if need := l.end + int64(len(buf)); need > l.size { // grow by zeros, synced with the file's new size
+		grow := (need-l.size)/txLogStep*txLogStep + txLogStep
+		if _, err := l.f.WriteAt(make([]byte, grow), l.size); err != nil {
+			return fmt.Errorf("mempool log: %w", err)
+		}
+		if err := l.f.Sync(); err != nil {
+			return fmt.Errorf("mempool log: %w", err)
+		}
+		l.size += grow
+	}
+	if _, err := l.f.WriteAt(buf, l.end); err != nil {
+		return fmt.Errorf("mempool log: %w", err)
+	}
+	if err := datasync(l.f); err != nil {
+		return fmt.Errorf("mempool log: %w", err)
+	}
+	l.end += int64(len(buf))
+	l.records += len(records)
+	if l.records > 2*l.count()+txLogSlack {
+		if err := l.rewrite(); err != nil {
+			l.log.Error("rewrite mempool log", "err", err) // the appended file stays valid
+		}
+	}
+	return nil
+}
+
 // add stores tx; if wait, the channel yields the result of its fsync. The
 // record is encoded here, on the caller's goroutine.
 func (l *txLog) add(tx *chain.Tx, wait bool) <-chan error {
@@ -185,20 +218,11 @@ func (l *txLog) add(tx *chain.Tx, wait bool) <-chan error {
 		done <- fmt.Errorf("mempool log: %w", err)
 		return done
 	}
-	r := logReq{rec: rec}
-	if wait {
-		r.done = make(chan error, 1)
-	}
-	if !l.commit.offer(r) && wait {
-		r.done <- errCommitClosed
-	}
-	return r.done
+	return l.commit.submit(rec, wait)
 }
 
-// close writes and syncs what is queued and closes the file.
+// close writes what is queued and closes the file.
 func (l *txLog) close() error {
-	l.commit.close() // the writer has handed on its last batch
-	close(l.written)
-	<-l.synced
+	l.commit.close()
 	return l.f.Close()
 }
