@@ -141,7 +141,7 @@ func VerifyBytes(addr Address, msg []byte, sigHex string) error {
 		return err
 	}
 	sig, err := hex.DecodeString(sigHex)
-	if err != nil || len(sig) == 0 || strings.ToLower(sigHex) != sigHex {
+	if err != nil || len(sig) == 0 || hasUpper(sigHex) {
 		return ErrSigEncoding // lowercase only: one transaction, one hash
 	}
 	d := sha256.Sum256(msg)
@@ -149,6 +149,18 @@ func VerifyBytes(addr Address, msg []byte, sigHex string) error {
 		return ErrBadSignature
 	}
 	return nil
+}
+
+// hasUpper reports whether s holds an ASCII capital: for a string that
+// decoded as hex, whether it differs from strings.ToLower(s), without that
+// function's copy.
+func hasUpper(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if 'A' <= s[i] && s[i] <= 'Z' {
+			return true
+		}
+	}
+	return false
 }
 
 // short abbreviates long hex strings in error messages.

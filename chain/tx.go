@@ -96,7 +96,20 @@ func hashOf(msg []byte, sig string) Hash {
 
 // Size is the transaction's size for block and mempool limits: its
 // signing bytes plus its signature.
-func (tx *Tx) Size() int { return sizeOf(tx.SigningBytes(), tx.Signature) }
+// It is counted, not built: the mempool asks it at each admission.
+func (tx *Tx) Size() int {
+	var c Card
+	if tx.Card != nil {
+		c = *tx.Card
+	}
+	var num [20]byte
+	line := func(name string, v int) int { return len(name) + 1 + v + 1 } // as SigningBytes' lines
+	n := len(SigningVersion) + 1 +
+		line("type", len(tx.Type)) + line("id", len(tx.ID)) + line("from", len(tx.From)) + line("to", len(tx.To)) +
+		line("amount", len(strconv.AppendInt(num[:0], tx.Amount, 10))) + line("fee", len(strconv.AppendInt(num[:0], tx.Fee, 10))) +
+		line("card_masked", len(c.Masked)) + line("card_expiry", len(c.Expiry))
+	return n + len(tx.Signature) + len("signature:\n")
+}
 
 func sizeOf(msg []byte, sig string) int { return len(msg) + len(sig) + len("signature:\n") }
 

@@ -3,6 +3,7 @@ package services
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"math/rand/v2"
@@ -261,8 +262,8 @@ func (r responder) Inventory(req events.InvRequest) events.InvReply {
 		limit = events.MaxInvPage
 	}
 	hs := c.PendingHashes()
-	cmp := func(a, b chain.Hash) int { return bytes.Compare(a[:], b[:]) }
-	slices.SortFunc(hs, cmp)
+	slices.SortFunc(hs, hashCmp)
+	cmp := hashCmp
 	i := 0
 	if !req.After.IsZero() {
 		var found bool
@@ -301,4 +302,18 @@ func (r responder) PendingTxs(req events.TxsRequest) events.TxsReply {
 		out.Txs = append(out.Txs, tx)
 	}
 	return out
+}
+
+// hashCmp orders hashes as bytes.Compare does, comparing their first eight
+// bytes as one big-endian number first: hashes are uniform, so that
+// decides nearly every comparison (sorting a pool's hashes for each
+// listing page was 3 % of intake's CPU with bytes.Compare).
+func hashCmp(a, b chain.Hash) int {
+	if x, y := binary.BigEndian.Uint64(a[:8]), binary.BigEndian.Uint64(b[:8]); x != y {
+		if x < y {
+			return -1
+		}
+		return 1
+	}
+	return bytes.Compare(a[8:], b[8:])
 }

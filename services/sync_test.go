@@ -146,9 +146,11 @@ func TestLateNodeSyncsInPagesAndBlockCostIsFlat(t *testing.T) {
 	g := testGenesis(t, 8)
 	srv := startServer(t, events.ServerConfig{Listen: "127.0.0.1:0"})
 	quiet := func(_ int, c *Config) {
-		// Rare beats and rounds: what is measured is caused by the block.
+		// Rare beats, rounds and inventory exchanges: what is measured is
+		// caused by the block.
 		c.PresenceInterval = time.Minute
 		c.ConsensusInterval = time.Minute
+		c.InventoryInterval = time.Minute
 	}
 	a := startNodeAt(t, srv, g, 0, quiet)
 	extend(t, a, 99)

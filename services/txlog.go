@@ -43,7 +43,11 @@ type txLog struct {
 	pool    func() []chain.Tx // the pending transactions now
 	count   func() int        // how many
 	log     *slog.Logger
-	commit  *groupCommit[chain.Tx]
+	// commit takes records already encoded by their submitters (add), on
+	// their own goroutines: the group commit itself, which every waiter of
+	// the batch waits for, only copies, writes and syncs.
+	commit *groupCommit[[]byte]
+	buf    []byte // the batch being written; only commit's goroutine uses it
 }
 
 const (
@@ -98,15 +102,23 @@ func readTxLog(dir string) (txs []chain.Tx, torn bool, err error) {
 // appendRecords encodes txs as records onto buf.
 func appendRecords(buf []byte, txs []chain.Tx) ([]byte, error) {
 	for i := range txs {
-		data, err := json.Marshal(&txs[i])
-		if err != nil {
+		var err error
+		if buf, err = appendRecord(buf, &txs[i]); err != nil {
 			return buf, err
 		}
-		buf = binary.BigEndian.AppendUint32(buf, uint32(len(data)))
-		buf = binary.BigEndian.AppendUint32(buf, crc32.Checksum(data, crcTable))
-		buf = append(buf, data...)
 	}
 	return buf, nil
+}
+
+// appendRecord encodes tx as one record onto buf.
+func appendRecord(buf []byte, tx *chain.Tx) ([]byte, error) {
+	data, err := json.Marshal(tx)
+	if err != nil {
+		return buf, err
+	}
+	buf = binary.BigEndian.AppendUint32(buf, uint32(len(data)))
+	buf = binary.BigEndian.AppendUint32(buf, crc32.Checksum(data, crcTable))
+	return append(buf, data...), nil
 }
 
 // openTxLog rewrites the log with the pool's transactions and opens it for
@@ -157,11 +169,15 @@ func (l *txLog) rewrite() error {
 	return nil
 }
 
-// append is the group commit: one write and one fsync for the batch.
-func (l *txLog) append(txs []chain.Tx) error {
-	buf, err := appendRecords(nil, txs)
-	if err != nil {
-		return err
+// append is the group commit: one write and one fsync for the batch of
+// encoded records.
+func (l *txLog) append(records [][]byte) error {
+	buf := l.buf[:0]
+	for _, r := range records {
+		buf = append(buf, r...)
+	}
+	if cap(buf) <= 1<<20 {
+		l.buf = buf // kept for the next batch, unless a burst made it large
 	}
 	if need := l.end + int64(len(buf)); need > l.size { // grow by zeros, synced with the file's new size
 		grow := (need-l.size)/txLogStep*txLogStep + txLogStep
@@ -180,7 +196,7 @@ func (l *txLog) append(txs []chain.Tx) error {
 		return fmt.Errorf("mempool log: %w", err)
 	}
 	l.end += int64(len(buf))
-	l.records += len(txs)
+	l.records += len(records)
 	if l.records > 2*l.count()+txLogSlack {
 		if err := l.rewrite(); err != nil {
 			l.log.Error("rewrite mempool log", "err", err) // the appended file stays valid
@@ -189,8 +205,21 @@ func (l *txLog) append(txs []chain.Tx) error {
 	return nil
 }
 
-// add stores tx; if wait, the channel yields the result of its fsync.
-func (l *txLog) add(tx *chain.Tx, wait bool) <-chan error { return l.commit.submit(*tx, wait) }
+// add stores tx; if wait, the channel yields the result of its fsync. The
+// record is encoded here, on the caller's goroutine.
+func (l *txLog) add(tx *chain.Tx, wait bool) <-chan error {
+	rec, err := appendRecord(nil, tx)
+	if err != nil {
+		l.log.Error("encode mempool record", "id", tx.ID, "err", err)
+		if !wait {
+			return nil
+		}
+		done := make(chan error, 1)
+		done <- fmt.Errorf("mempool log: %w", err)
+		return done
+	}
+	return l.commit.submit(rec, wait)
+}
 
 // close writes what is queued and closes the file.
 func (l *txLog) close() error {

@@ -71,7 +71,8 @@ type runner struct {
 	prog   *progress
 	mu     sync.Mutex
 
-	profPrefix string // Options.CPUProfile
+	profPrefix string         // Options.CPUProfile
+	profRuns   map[string]int // profiles written per name, to number repeated runs
 	profFile   *os.File
 }
 
@@ -130,7 +131,17 @@ func (b *runner) profile(phase string) func() {
 	if b.profPrefix == "" || b.profFile != nil {
 		return func() {}
 	}
-	f, err := os.Create(b.profPrefix + "." + phase)
+	// A phase that profiles several runs (intake's five POST runs) gets
+	// one file per run: <prefix>.<phase>, then <prefix>.<phase>.2, ….
+	if b.profRuns == nil {
+		b.profRuns = map[string]int{}
+	}
+	b.profRuns[phase]++
+	name := b.profPrefix + "." + phase
+	if n := b.profRuns[phase]; n > 1 {
+		name += fmt.Sprintf(".%d", n)
+	}
+	f, err := os.Create(name)
 	if err != nil {
 		b.prog.line("cpuprofile: %v", err)
 		return func() {}
