@@ -90,9 +90,18 @@ func miner(b Block) chain.Address {
 
 // RunBlock is `pycotr block ID|HEIGHT`.
 func RunBlock(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return showOne(ctx, args, stdout, stderr, spec{path: "block", args: "HASH|HEIGHT [--json] [--node URL]",
+		summary: "Show a block, by its 64-hex hash (any branch) or its height on the best chain."},
+		func(c *Client, id string) (Block, []byte, error) { return c.Block(ctx, id) }, writeBlock)
+}
+
+// showOne is an explorer command that shows one thing the node is asked
+// for by the command's one argument: a table, or with --json the node's
+// answer as it came.
+func showOne[T any](ctx context.Context, args []string, stdout, stderr io.Writer, sp spec,
+	fetch func(c *Client, arg string) (T, []byte, error), write func(io.Writer, namer, T)) error {
 	e := newEnv(stdout, stderr)
-	fs := e.newFlags(spec{path: "block", args: "HASH|HEIGHT [--json] [--node URL]",
-		summary: "Show a block, by its 64-hex hash (any branch) or its height on the best chain."})
+	fs := e.newFlags(sp)
 	node := nodeFlag(fs)
 	asJSON := jsonFlag(fs)
 	pos, err := parse(fs, args, 1, 1)
@@ -103,14 +112,14 @@ func RunBlock(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	b, raw, err := c.Block(ctx, pos[0])
+	v, raw, err := fetch(c, pos[0])
 	if err != nil {
 		return err
 	}
 	if *asJSON {
 		return writeRaw(stdout, raw)
 	}
-	writeBlock(stdout, explorerNamer(), b)
+	write(stdout, explorerNamer(), v)
 	return nil
 }
 
@@ -138,28 +147,9 @@ func writeBlock(w io.Writer, names namer, b Block) {
 
 // RunTx is `pycotr tx ID`.
 func RunTx(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	e := newEnv(stdout, stderr)
-	fs := e.newFlags(spec{path: "tx", args: "ID [--json] [--node URL]",
-		summary: "Show a transaction, pending or on the best chain, and where it is."})
-	node := nodeFlag(fs)
-	asJSON := jsonFlag(fs)
-	pos, err := parse(fs, args, 1, 1)
-	if err != nil {
-		return err
-	}
-	c, err := NewClient(*node)
-	if err != nil {
-		return err
-	}
-	t, raw, err := c.Tx(ctx, strings.ToLower(pos[0]))
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		return writeRaw(stdout, raw)
-	}
-	writeTx(stdout, explorerNamer(), t)
-	return nil
+	return showOne(ctx, args, stdout, stderr, spec{path: "tx", args: "ID [--json] [--node URL]",
+		summary: "Show a transaction, pending or on the best chain, and where it is."},
+		func(c *Client, id string) (TxStatus, []byte, error) { return c.Tx(ctx, strings.ToLower(id)) }, writeTx)
 }
 
 func writeTx(w io.Writer, names namer, t TxStatus) {
