@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -17,14 +16,7 @@ import (
 // lists it no more, `pycotr lab heal node-3` says to give its URL, and
 // `pycotr lab heal URL` reconnects it; node-1 sees it back.
 func TestLabCommandsAgainstANetwork(t *testing.T) {
-	base := testkit.FreePort(t)
-	for i := 1; i < 3; i++ {
-		if l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", base+i)); err != nil {
-			t.Skipf("port %d busy: %v", base+i, err)
-		} else {
-			l.Close()
-		}
-	}
+	base := testkit.FreePorts(t, 3)
 	startProc(t, "up", nil, "up", "--base-port", fmt.Sprint(base), "--pause", "0.3,0.4,0.5",
 		"--nats-listen", fmt.Sprintf("127.0.0.1:%d", testkit.FreePort(t)), "--log-level", "info")
 	url1, url3 := fmt.Sprintf("http://127.0.0.1:%d", base), fmt.Sprintf("http://127.0.0.1:%d", base+2)

@@ -4,7 +4,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -117,14 +116,7 @@ var txRE = regexp.MustCompile(`(?m)^tx ([0-9a-f-]{36})$`)
 // wallet file is 0600 and no private key appears in any output or log but
 // `wallet export`'s.
 func TestWalletAgainstANetwork(t *testing.T) {
-	base := testkit.FreePort(t)
-	for i := 1; i < 3; i++ {
-		if l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", base+i)); err != nil {
-			t.Skipf("port %d busy: %v", base+i, err)
-		} else {
-			l.Close()
-		}
-	}
+	base := testkit.FreePorts(t, 3)
 	up := startProc(t, "up", nil, "up", "--base-port", fmt.Sprint(base), "--pause", "0.2,0.3,0.4",
 		"--nats-listen", fmt.Sprintf("127.0.0.1:%d", testkit.FreePort(t)), "--log-level", "info")
 	nodeURL := fmt.Sprintf("http://127.0.0.1:%d", base)

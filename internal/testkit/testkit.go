@@ -11,6 +11,7 @@ import (
 	"crypto/rsa"
 	"net"
 	"runtime"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -92,4 +93,27 @@ func FreePort(t testing.TB) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
+}
+
+// FreePorts returns the first of n consecutive TCP ports on 127.0.0.1 that
+// nothing listens on now (for `pycotr up --base-port`, which takes one port
+// per node), trying other ranges when one is partly taken.
+func FreePorts(t testing.TB, n int) int {
+	t.Helper()
+	for range 50 {
+		base, free := FreePort(t), true
+		for i := 1; i < n && free; i++ {
+			l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(base+i)))
+			if err != nil {
+				free = false
+				continue
+			}
+			l.Close()
+		}
+		if free {
+			return base
+		}
+	}
+	t.Fatalf("no %d consecutive free ports on 127.0.0.1", n)
+	return 0
 }
