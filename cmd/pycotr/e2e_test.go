@@ -200,7 +200,11 @@ func TestEndToEndThreeProcesses(t *testing.T) {
 		"amount": "100", "is_credit_card": true, "credit_card_cc_number": "4111-1111-1111-1111",
 		"credit_card_cc_date": "2099-12-31", "credit_card_cc_pict": "123", "credit_card_cc_name": "Alice",
 	})
-	testkit.Eventually(t, 30*time.Second, "the purchase is mined and seen by node-3", func() bool { return balance(t, p3.url, alice.Public) == 100 })
+	// node-2 takes the transfer next, and checks alice's funds before it
+	// signs: every node must hold the purchase's block first.
+	testkit.Eventually(t, 30*time.Second, "the purchase is mined and seen by node-2 and node-3", func() bool {
+		return balance(t, p3.url, alice.Public) == 100 && balance(t, p2.url, alice.Public) == 100
+	})
 	call(t, "POST", p2.url+"/add_to_pending_transactions", map[string]any{
 		"from_address": alice.Public, "to_address": bob.Public, "from_private_key": alice.Private, "amount": 40,
 	})
