@@ -209,7 +209,7 @@ func (n *Node) Start(ctx context.Context) error {
 	n.natsUp.Store(bus.Connected())
 	// One flush acknowledges every relay published before it: client
 	// submissions share them (group commit), however many are waiting.
-	n.flush = newGroupCommit(1<<16, 1<<16, func([]struct{}) error { return bus.Flush(relayTimeout) })
+	n.flush = newGroupCommit(flushCommit, func([]struct{}) error { return bus.Flush(relayTimeout) })
 	n.sync = newSyncer(n.chain, bus, &n.stats, n.log, n.cfg.SyncPageBytes, n.cfg.SyncPageTimeout, n.acceptRequestedBlock)
 	if err := bus.Subscribe(events.Handlers{Tx: n.onTx, Block: n.onBlock, Presence: n.onPresence,
 		PresenceWanted: n.peers.wants}); err != nil {

@@ -128,7 +128,7 @@ func openTxLog(dir string, pool func() []chain.Tx, count func() int, log *slog.L
 	if err := l.rewrite(); err != nil {
 		return nil, err
 	}
-	l.commit = newGroupCommit(txlogQueue, txlogBatch, l.append)
+	l.commit = newGroupCommit(txlogCommit, l.append)
 	return l, nil
 }
 

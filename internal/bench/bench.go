@@ -38,6 +38,7 @@ type sizes struct {
 	intakeTxs      int // per variant
 	compatTxs      int // per round
 	compatRounds   int // each between two reference measurements
+	datadirRounds  int // pairs of saturated intake runs, with and without a data directory
 	clients        int // concurrent HTTP clients
 	propBlocks     int
 	propTxBlocks   int // blocks of propTxs transactions each
@@ -51,14 +52,14 @@ type sizes struct {
 }
 
 var fullSizes = sizes{
-	powSeconds: 2, senders: 8, intakeTxs: 5000, compatTxs: 4000, compatRounds: 3, clients: 32,
+	powSeconds: 2, senders: 8, intakeTxs: 5000, compatTxs: 4000, compatRounds: 3, datadirRounds: 5, clients: 32,
 	propBlocks: 60, propTxBlocks: 20, propTxs: 200, syncBlocks: 10_000, syncTxs: 20,
 	netHeights: []uint64{100, 1_000, 10_000}, ledgerAccounts: []int{10_000, 100_000}, admitTxs: 2000,
 	memoryBlocks: 100_000,
 }
 
 var quickSizes = sizes{
-	powSeconds: 0.2, senders: 2, intakeTxs: 150, compatTxs: 40, compatRounds: 1, clients: 8,
+	powSeconds: 0.2, senders: 2, intakeTxs: 150, compatTxs: 40, compatRounds: 1, datadirRounds: 1, clients: 8,
 	propBlocks: 6, propTxBlocks: 3, propTxs: 30, syncBlocks: 150, syncTxs: 20,
 	netHeights: []uint64{10, 30, 60}, ledgerAccounts: []int{1_000, 5_000}, admitTxs: 100,
 	memoryBlocks: 5_000,
