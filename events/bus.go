@@ -225,6 +225,12 @@ func (b *Bus) publish(subject, kind string, v any) error {
 	if err != nil {
 		return err
 	}
+	return b.publishData(subject, kind, data, v)
+}
+
+// publishData sends data, v encoded, on subject, signed as kind unless
+// kind is "".
+func (b *Bus) publishData(subject, kind string, data []byte, v any) error {
 	b.tapOut(subject, len(data), v)
 	if b.Isolated() {
 		return nil // cut off: dropped, as if sent to nobody
@@ -245,6 +251,54 @@ func (b *Bus) publish(subject, kind string, v any) error {
 // PublishTx announces a transaction accepted into this node's mempool.
 func (b *Bus) PublishTx(tx *chain.Tx) error {
 	return b.publish(b.cfg.Subjects.Tx(), "", TxMessage{Tx: *tx})
+}
+
+// PublishTxs announces transactions accepted into this node's mempool: a
+// lone one as PublishTx does, several in as few TxBatchMessages as their
+// bounds allow (MaxTxBatch transactions, MaxTxBatchMessage bytes).
+func (b *Bus) PublishTxs(txs []*chain.Tx) error {
+	if len(txs) == 1 {
+		return b.PublishTx(txs[0])
+	}
+	var errs []error
+	var chunk []*chain.Tx
+	size := 0
+	for _, tx := range txs {
+		n := tx.Size() + txJSONOverhead
+		if len(chunk) == MaxTxBatch || (len(chunk) > 0 && size+n > MaxTxBatchMessage) {
+			errs = append(errs, b.publishTxBatch(chunk))
+			chunk, size = nil, 0
+		}
+		chunk = append(chunk, tx)
+		size += n
+	}
+	errs = append(errs, b.publishTxBatch(chunk))
+	return errors.Join(errs...)
+}
+
+// txJSONOverhead is about what a transaction's JSON adds to its Size: the
+// field names and quotes. PublishTxs sizes batches with it; a batch whose
+// JSON is larger after all (escaped text) is split in two.
+const txJSONOverhead = 160
+
+// publishTxBatch sends txs as one TxBatchMessage, or as two halves if its
+// encoding exceeds MaxTxBatchMessage; a lone transaction as a TxMessage.
+func (b *Bus) publishTxBatch(txs []*chain.Tx) error {
+	if len(txs) == 1 {
+		return b.PublishTx(txs[0])
+	}
+	m := TxBatchMessage{Txs: make([]chain.Tx, len(txs))}
+	for i, tx := range txs {
+		m.Txs[i] = *tx
+	}
+	data, err := Encode(m)
+	if err != nil {
+		return err
+	}
+	if len(data) > MaxTxBatchMessage {
+		return errors.Join(b.publishTxBatch(txs[:len(txs)/2]), b.publishTxBatch(txs[len(txs)/2:]))
+	}
+	return b.publishData(b.cfg.Subjects.Txs(), "", data, m)
 }
 
 // PublishBlock announces a block this node mined or adopted.
@@ -396,6 +450,17 @@ func (b *Bus) Subscribe(h Handlers) error {
 	s := b.cfg.Subjects
 	if h.Tx != nil {
 		if err := subscribe(b, s.Tx(), "", MaxTxMessage, nil, func(from string, m *TxMessage) { h.Tx(from, &m.Tx) }); err != nil {
+			return err
+		}
+		if err := subscribe(b, s.Txs(), "", MaxTxBatchMessage, nil, func(from string, m *TxBatchMessage) {
+			if len(m.Txs) > MaxTxBatch {
+				b.drop(s.Txs(), DropTooLarge)
+				return
+			}
+			for i := range m.Txs {
+				h.Tx(from, &m.Txs[i])
+			}
+		}); err != nil {
 			return err
 		}
 	}

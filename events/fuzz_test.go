@@ -50,6 +50,16 @@ func FuzzDecodeTxMessage(f *testing.F) {
 	)
 }
 
+func FuzzDecodeTxBatchMessage(f *testing.F) {
+	fuzzDecode[TxBatchMessage](f, MaxTxBatchMessage,
+		`{"txs":[{"type":"transfer","id":"6f1c2c1e-3b7a-4c57-9b59-0e5f0b3f3a11","from":"`+fuzzAddr+`","to":"ab","amount":5,"fee":1,"signature":"00ff"},{"type":"transfer","id":"b","from":"a","to":"c","amount":1,"fee":0,"signature":"01"}]}`,
+		`{"txs":[]}`,
+		`{"txs":null}`,
+		`{"txs":[{"amount":"ten"}]}`,
+		`{"txs":[{}],"tx":{}}`,
+	)
+}
+
 func FuzzDecodeBlockMessage(f *testing.F) {
 	fuzzDecode[BlockMessage](f, MaxBlockMessage,
 		`{"block":{"header":{"version":1,"height":1,"prev_hash":"0000000000000000000000000000000000000000000000000000000000000000","merkle_root":"0000000000000000000000000000000000000000000000000000000000000000","timestamp":1,"bits":8,"nonce":3},"transactions":[{"type":"reward","id":"r","to":"ab","amount":10,"fee":0}]},"hash":"0000000000000000000000000000000000000000000000000000000000000000"}`,

@@ -8,8 +8,9 @@ import "github.com/pycotr/pycotr/chain"
 // from keys, and carries protocol version 2's chain rules (docs/PROTOCOL.md):
 // a node of version 1 would fork. Version 3 adds the beat interval to a
 // node's state (interval_ms), which a version-2 node's strict decoding
-// would refuse.
-const ProtocolVersion = "3"
+// would refuse. Version 4 relays transactions admitted together in one
+// message on <prefix>.txs, which a version-3 node does not hear.
+const ProtocolVersion = "4"
 
 // Header names (case-sensitive in NATS).
 const (
@@ -22,6 +23,8 @@ const (
 // Size limits for inbound payloads, checked before decoding.
 const (
 	MaxTxMessage       = 64 << 10
+	MaxTxBatchMessage  = 512 << 10 // well under NATS's default 1 MiB payload
+	MaxTxBatch         = 256       // transactions in one batch message
 	MaxBlockMessage    = 4 << 20
 	MaxPresenceMessage = 16 << 10
 	MaxRequestMessage  = 64 << 10
@@ -31,6 +34,13 @@ const (
 // TxMessage is published on <prefix>.tx.
 type TxMessage struct {
 	Tx chain.Tx `json:"tx"`
+}
+
+// TxBatchMessage is published on <prefix>.txs: transactions the sender
+// admitted together (a relay batch), at most MaxTxBatch of them and
+// MaxTxBatchMessage bytes. A lone transaction goes out as a TxMessage.
+type TxBatchMessage struct {
+	Txs []chain.Tx `json:"txs"`
 }
 
 // BlockMessage is published on <prefix>.block.

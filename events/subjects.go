@@ -11,6 +11,7 @@ const DefaultPrefix = "pycotr"
 // Subject suffixes (DESIGN §5). Every subject is "<prefix>.<suffix>".
 const (
 	suffixTx        = "tx"        // publish: a transaction accepted into the sender's mempool
+	suffixTxs       = "txs"       // publish: several, accepted together (a relay batch)
 	suffixBlock     = "block"     // publish: a block the sender mined or adopted as tip
 	suffixPresence  = "presence"  // publish every ~2 s (less often in a network of over 4 nodes): the sender's state
 	suffixConsensus = "consensus" // request, every node replies with its tip
@@ -34,6 +35,7 @@ func NewSubjects(prefix string) (Subjects, error) {
 }
 
 func (s Subjects) Tx() string        { return s.Prefix + "." + suffixTx }
+func (s Subjects) Txs() string       { return s.Prefix + "." + suffixTxs }
 func (s Subjects) Block() string     { return s.Prefix + "." + suffixBlock }
 func (s Subjects) Presence() string  { return s.Prefix + "." + suffixPresence }
 func (s Subjects) Consensus() string { return s.Prefix + "." + suffixConsensus }

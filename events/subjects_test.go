@@ -44,6 +44,7 @@ func TestSubjects(t *testing.T) {
 	}
 	for got, want := range map[string]string{
 		s.Tx():                "lab.tx",
+		s.Txs():               "lab.txs",
 		s.Block():             "lab.block",
 		s.Presence():          "lab.presence",
 		s.Consensus():         "lab.consensus",

@@ -184,6 +184,8 @@ func (b *Bus) summarize(subject string, v any) string {
 	switch m := v.(type) { // what is published by value
 	case TxMessage:
 		v = &m
+	case TxBatchMessage:
+		v = &m
 	case BlockMessage:
 		v = &m
 	case BlocksRequest:
@@ -199,6 +201,12 @@ func (b *Bus) summarize(subject string, v any) string {
 			s += fmt.Sprintf(" fee %d", tx.Fee)
 		}
 		return s
+	case *TxBatchMessage:
+		var amount int64
+		for i := range m.Txs {
+			amount += m.Txs[i].Amount
+		}
+		return fmt.Sprintf("%d txs, amount %d in all", len(m.Txs), amount)
 	case *BlockMessage:
 		return fmt.Sprintf("block #%d %s, %d txs", m.Block.Header.Height, m.Hash.Short(), max(len(m.Block.Txs)-1, 0))
 	case *NodeState:

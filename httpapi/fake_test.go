@@ -51,6 +51,14 @@ func (f *fakeNode) Ready() (bool, string) {
 	}
 	return f.ReadyFn()
 }
+func (f *fakeNode) SubmitTxs(txs []*chain.Tx) []error {
+	errs := make([]error, len(txs))
+	for i, tx := range txs {
+		errs[i] = f.SubmitTx(tx)
+	}
+	return errs
+}
+
 func (f *fakeNode) SubmitTx(tx *chain.Tx) error {
 	if f.SubmitTxFn == nil {
 		return nil

@@ -37,6 +37,9 @@ type TxSubmitter interface {
 	// SubmitTx validates a transaction, admits it to the mempool and
 	// relays it; the error wraps a *chain.RuleError.
 	SubmitTx(tx *chain.Tx) error
+	// SubmitTxs is SubmitTx for several, in order, made safe together:
+	// one error per transaction, nil for those accepted.
+	SubmitTxs(txs []*chain.Tx) []error
 }
 
 // EventFeed is the node's live events.

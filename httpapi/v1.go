@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -229,8 +230,18 @@ type submitTxRequest struct {
 }
 
 func (a *api) v1SubmitTx(w http.ResponseWriter, r *http.Request) error {
+	b, err := readJSONBody(r)
+	if err != nil {
+		return err
+	}
+	if b == nil {
+		return newError(http.StatusBadRequest, codeMissingArgument, "a JSON request body is required")
+	}
+	if isJSONArray(b) {
+		return a.v1SubmitTxs(w, b)
+	}
 	var req submitTxRequest
-	if err := readStrict(r, &req); err != nil {
+	if err := decodeStrict(b, &req); err != nil {
 		return err
 	}
 	tx := req.Tx
@@ -243,6 +254,76 @@ func (a *api) v1SubmitTx(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Location", "/api/v1/txs/"+tx.ID)
 	writeV1(w, http.StatusAccepted, map[string]string{"id": tx.ID, "status": "pending"})
 	return nil
+}
+
+// maxSubmitBatch bounds the transactions of one POST /api/v1/txs batch
+// (the body limit bounds their bytes).
+const maxSubmitBatch = 256
+
+// submitResult is one transaction's outcome in a batch: "pending" (202
+// alone) or "rejected" with the problem it would have been answered alone.
+type submitResult struct {
+	ID     string   `json:"id"`
+	Status string   `json:"status"`
+	Error  *problem `json:"error,omitempty"`
+}
+
+// v1SubmitTxs is POST /api/v1/txs with an array of what the single form
+// takes: each transaction judged on its own and in order, the accepted
+// ones made safe together (one fsync, one relay message and flush), so a
+// client sending many pays one round trip for them. A well-formed batch
+// is answered 200 with one result per transaction, in order; a malformed
+// one (bad JSON, over maxSubmitBatch) 400, with nothing submitted.
+func (a *api) v1SubmitTxs(w http.ResponseWriter, b []byte) error {
+	var reqs []submitTxRequest
+	if err := decodeStrict(b, &reqs); err != nil {
+		return err
+	}
+	if len(reqs) == 0 || len(reqs) > maxSubmitBatch {
+		return badArg("a batch holds 1 to %d transactions, not %d", maxSubmitBatch, len(reqs))
+	}
+	results := make([]submitResult, len(reqs))
+	txs := make([]*chain.Tx, 0, len(reqs))
+	at := make([]int, 0, len(reqs)) // txs[k] is reqs[at[k]]
+	for i := range reqs {
+		tx := &reqs[i].Tx
+		results[i].ID = tx.ID
+		if err := checkCardProof(tx, reqs[i].CardNumber, reqs[i].CardCVV); err != nil {
+			results[i].reject(err)
+			continue
+		}
+		txs = append(txs, tx)
+		at = append(at, i)
+	}
+	if len(txs) > 0 {
+		for k, err := range a.node.SubmitTxs(txs) {
+			if err != nil {
+				results[at[k]].reject(err)
+			} else {
+				results[at[k]].Status = "pending"
+			}
+		}
+	}
+	accepted := 0
+	for _, r := range results {
+		if r.Error == nil {
+			accepted++
+		}
+	}
+	writeV1(w, http.StatusOK, map[string]any{"accepted": accepted, "rejected": len(results) - accepted, "results": results})
+	return nil
+}
+
+func (r *submitResult) reject(err error) {
+	ae := classify(err)
+	r.Status = "rejected"
+	r.Error = &problem{Type: problemTypeBase + ae.Code, Title: ae.Title, Status: ae.Status, Detail: ae.Detail, Code: ae.Code}
+}
+
+// isJSONArray reports whether a JSON body is an array.
+func isJSONArray(b []byte) bool {
+	b = bytes.TrimLeft(b, " \t\r\n")
+	return len(b) > 0 && b[0] == '['
 }
 
 // v1Keys makes a wallet key for development; off unless Config.DevKeys.

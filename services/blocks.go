@@ -120,11 +120,13 @@ func (n *Node) afterProcess(source string, out chain.Outcome, err error) {
 		// Transactions of dropped blocks are back in our mempool: relay
 		// them, so peers that never saw them (the other side of a healed
 		// partition) can mine them too.
-		if n.bus != nil {
+		if n.bus != nil && len(out.Returned) > 0 {
+			returned := make([]*chain.Tx, len(out.Returned))
 			for i := range out.Returned {
-				if err := n.bus.PublishTx(&out.Returned[i]); err != nil {
-					n.log.Debug("relay returned transaction", "err", err)
-				}
+				returned[i] = &out.Returned[i]
+			}
+			if err := n.bus.PublishTxs(returned); err != nil {
+				n.log.Debug("relay returned transactions", "err", err)
 			}
 		}
 		n.log.Info("reorganized", "depth", e.Depth, "added", len(e.Added), "returned", e.ReturnedCount,

@@ -83,7 +83,7 @@ type Node struct {
 	stats   counters
 	persist *persister             // nil without a data directory
 	txlog   *txLog                 // the mempool on disk; nil without a data directory
-	flush   *groupCommit[struct{}] // NATS flushes shared by client submissions; set by Start
+	relay   *groupCommit[*chain.Tx] // client submissions' relays, published together and flushed; set by Start
 
 	isolation isolation   // the fork lab's cut (isolation.go)
 	tap       *events.Tap // the messages the bus sends and receives (tap.go)
@@ -207,9 +207,15 @@ func (n *Node) Start(ctx context.Context) error {
 	}
 	n.bus = bus
 	n.natsUp.Store(bus.Connected())
-	// One flush acknowledges every relay published before it: client
-	// submissions share them (group commit), however many are waiting.
-	n.flush = newGroupCommit(flushCommit, func([]struct{}) error { return bus.Flush(relayTimeout) })
+	// Client submissions' relays go out together (one message for many
+	// under load), and one flush after them acknowledges them all (group
+	// commit), however many are waiting.
+	n.relay = newGroupCommit(relayCommit, func(txs []*chain.Tx) error {
+		if err := bus.PublishTxs(txs); err != nil {
+			return err
+		}
+		return bus.Flush(relayTimeout)
+	})
 	n.sync = newSyncer(n.chain, bus, &n.stats, n.log, n.cfg.SyncPageBytes, n.cfg.SyncPageTimeout, n.acceptRequestedBlock)
 	if err := bus.Subscribe(events.Handlers{Tx: n.onTx, Block: n.onBlock, Presence: n.onPresence,
 		PresenceWanted: n.peers.wants}); err != nil {
@@ -249,8 +255,8 @@ func (n *Node) Close() error {
 		}
 	}
 	n.wg.Wait()
-	if n.flush != nil {
-		n.flush.close()
+	if n.relay != nil {
+		n.relay.close()
 	}
 	if err := n.closeStore(); err != nil {
 		errs = append(errs, fmt.Errorf("close store: %w", err))

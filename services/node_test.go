@@ -1,12 +1,15 @@
 package services
 
 import (
+	"errors"
 	"fmt"
-	"github.com/pycotr/pycotr/internal/testkit"
 	"testing"
 	"time"
 
+	"github.com/pycotr/pycotr/chain"
+	"github.com/pycotr/pycotr/chain/chaintest"
 	"github.com/pycotr/pycotr/events"
+	"github.com/pycotr/pycotr/internal/testkit"
 )
 
 func TestTxReachesAllMempoolsAndBlocksAllTips(t *testing.T) {
@@ -64,5 +67,43 @@ func TestRegisteredPeerURLsAreBounded(t *testing.T) {
 	}
 	if got := len(n.Peers().URLs()); got != maxPeers {
 		t.Fatalf("%d registered URLs kept, want the cap %d", got, maxPeers)
+	}
+}
+
+// SubmitTxs judges each transaction on its own, and what it accepts
+// reaches the other nodes by relay (not by the inventory exchange, which
+// is an hour away here), every transaction once.
+func TestSubmitTxsRelaysEveryAcceptedOne(t *testing.T) {
+	testkit.CheckGoroutines(t)
+	g := testGenesis(t, 8)
+	srv := startServer(t, events.ServerConfig{})
+	nodes := startNodes(t, srv, g, 3, func(_ int, c *Config) { c.InventoryInterval = time.Hour })
+	for _, n := range nodes { // a peer's arrival starts an exchange at once: let them all arrive first
+		testkit.Eventually(t, 5*time.Second, n.Name()+" sees both peers", func() bool { return len(n.Peers().List()) == 2 })
+	}
+	var txs []*chain.Tx
+	for i := range 40 {
+		tx := chaintest.Mint(t, testKey(t, 4+i%3), int64(10+i), 0)
+		txs = append(txs, &tx)
+	}
+	dup := *txs[7]
+	txs = append(txs, &dup) // already pending by then: refused, the others unaffected
+	errs := nodes[0].SubmitTxs(txs)
+	for i, err := range errs {
+		if i < 40 && err != nil {
+			t.Errorf("transaction %d: %v", i, err)
+		}
+	}
+	if !errors.Is(errs[40], chain.ErrAlreadyPending) {
+		t.Errorf("the duplicate: %v, want ErrAlreadyPending", errs[40])
+	}
+	for _, n := range nodes[1:] {
+		testkit.Eventually(t, 5*time.Second, n.Name()+" holds the 40 by relay", func() bool {
+			count, _ := n.Chain().MempoolStats()
+			return count == 40 && n.Stats().TxAccepted["relay"] == 40
+		})
+	}
+	if got := nodes[0].Stats().TxAccepted["local"]; got != 40 {
+		t.Errorf("node 1 accepted %d locally, want 40", got)
 	}
 }

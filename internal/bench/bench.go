@@ -36,6 +36,7 @@ type sizes struct {
 	powSeconds     float64
 	senders        int // 2048-bit wallets for intake
 	intakeTxs      int // per variant
+	intakeRounds   int // of node 1's intake, each between two measurements of the verification rate
 	compatTxs      int // per round
 	compatRounds   int // each between two reference measurements
 	datadirRounds  int // pairs of saturated intake runs, with and without a data directory
@@ -52,14 +53,14 @@ type sizes struct {
 }
 
 var fullSizes = sizes{
-	powSeconds: 2, senders: 8, intakeTxs: 5000, compatTxs: 4000, compatRounds: 3, datadirRounds: 5, clients: 32,
+	powSeconds: 2, senders: 8, intakeTxs: 5000, intakeRounds: 3, compatTxs: 4000, compatRounds: 3, datadirRounds: 5, clients: 32,
 	propBlocks: 60, propTxBlocks: 20, propTxs: 200, syncBlocks: 10_000, syncTxs: 20,
 	netHeights: []uint64{100, 1_000, 10_000}, ledgerAccounts: []int{10_000, 100_000}, admitTxs: 2000,
 	memoryBlocks: 100_000,
 }
 
 var quickSizes = sizes{
-	powSeconds: 0.2, senders: 2, intakeTxs: 150, compatTxs: 40, compatRounds: 1, datadirRounds: 1, clients: 8,
+	powSeconds: 0.2, senders: 2, intakeTxs: 150, intakeRounds: 1, compatTxs: 40, compatRounds: 1, datadirRounds: 1, clients: 8,
 	propBlocks: 6, propTxBlocks: 3, propTxs: 30, syncBlocks: 150, syncTxs: 20,
 	netHeights: []uint64{10, 30, 60}, ledgerAccounts: []int{1_000, 5_000}, admitTxs: 100,
 	memoryBlocks: 5_000,

@@ -16,8 +16,9 @@ import (
 var benchFigures = []string{
 	"pow/sha256_compressions_1core", "pow/sha256_compressions_all", "pow/hashes_1core", "pow/hashes_all",
 	"pow/ratio_1core_to_compression", "pow/ratio_all_to_1core", "pow/vs_original",
-	"intake/tx_per_s_node1", "intake/latency_p50_node1", "intake/latency_p99_node1", "intake/vs_original", "intake/ratio_to_verify_limit",
+	"intake/tx_per_s_node1", "intake/latency_p50_node1", "intake/latency_p99_node1", "intake/vs_original", "intake/ratio_to_verify_limit", "intake/verify_rate_all_cores",
 	"intake/tx_per_s_spread", "intake/latency_p50_spread", "intake/latency_p99_spread",
+	"intake/tx_per_s_node1_batch", "intake/latency_p50_node1_batch", "intake/latency_p99_node1_batch", "intake/ratio_to_verify_limit_batch",
 	"intake/tx_per_s_node1_datadir", "intake/latency_p50_node1_datadir", "intake/latency_p99_node1_datadir",
 	"intake/datadir_ratio", "intake/datadir_ratio_same_clients", "intake/tx_per_s_node1_saturated",
 	"intake/tx_per_s_node1_datadir_saturated",
