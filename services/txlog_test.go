@@ -2,9 +2,11 @@ package services
 
 import (
 	"encoding/binary"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -65,6 +67,47 @@ func TestTxLogTornTail(t *testing.T) {
 	for i := range got {
 		if got[i].Hash() != pool[i].Hash() {
 			t.Errorf("record %d is %s, want %s", i, got[i].ID, pool[i].ID)
+		}
+	}
+}
+
+// TestTxLogGrowsAhead: the file is extended in the background before the
+// records reach its end, so no commit waits for an extension; every
+// record reads back.
+func TestTxLogGrowsAhead(t *testing.T) {
+	dir := t.TempDir()
+	l, err := openTxLog(dir, func() []chain.Tx { return nil }, func() int { return 0 }, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 1500 // of about 8 KB: 1.5 steps
+	sig := strings.Repeat("ab", 4000)
+	for i := range n {
+		tx := chain.Tx{Type: chain.TxTransfer, ID: fmt.Sprintf("t%04d", i), From: "ab", To: "cd", Amount: 1, Signature: sig}
+		if err := <-l.add(&tx, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.close(); err != nil {
+		t.Fatal(err)
+	}
+	if l.syncGrows != 0 {
+		t.Errorf("%d commits waited for an extension of the file", l.syncGrows)
+	}
+	if l.size < l.end || l.size%txLogStep != 0 || l.end < txLogStep {
+		t.Errorf("records end at %d, file size %d: want past one step of %d, within the file", l.end, l.size, txLogStep)
+	}
+	st, err := os.Stat(filepath.Join(dir, txLogName))
+	if err != nil || st.Size() != l.size {
+		t.Errorf("file size %v (%v), want %d", st.Size(), err, l.size)
+	}
+	got, torn, err := readTxLog(dir)
+	if err != nil || torn || len(got) != n {
+		t.Fatalf("read %d, torn %v, err %v; want %d, false, nil", len(got), torn, err, n)
+	}
+	for i := range got {
+		if want := fmt.Sprintf("t%04d", i); got[i].ID != want {
+			t.Fatalf("record %d is %s, want %s", i, got[i].ID, want)
 		}
 	}
 }
