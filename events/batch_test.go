@@ -148,9 +148,9 @@ func TestTxBatchBoundsDropped(t *testing.T) {
 	}
 	tx := `{"type":"transfer","id":"t","from":"ab","to":"cd","amount":1,"fee":0,"signature":"00"}`
 	pub(`{"txs":[` + strings.TrimSuffix(strings.Repeat(tx+",", MaxTxBatch+1), ",") + `]}`) // one too many
-	pub(`{"txs":[` + tx + `]` + strings.Repeat(" ", MaxTxBatchMessage) + `}`)                // too large
-	pub(`{"txs":[` + tx + `],"tx":` + tx + `}`)                                              // unknown field
-	pub(`{"txs":[` + strings.ReplaceAll(tx, `"id":"t"`, `"id":"ok"`) + `]}`)                 // good
+	pub(`{"txs":[` + tx + `]` + strings.Repeat(" ", MaxTxBatchMessage) + `}`)              // too large
+	pub(`{"txs":[` + tx + `],"tx":` + tx + `}`)                                            // unknown field
+	pub(`{"txs":[` + strings.ReplaceAll(tx, `"id":"t"`, `"id":"ok"`) + `]}`)               // good
 	select {
 	case id := <-got:
 		if id != "ok" {

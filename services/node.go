@@ -81,8 +81,8 @@ type Node struct {
 	sync    *syncer // set by Start
 	feed    feed
 	stats   counters
-	persist *persister             // nil without a data directory
-	txlog   *txLog                 // the mempool on disk; nil without a data directory
+	persist *persister              // nil without a data directory
+	txlog   *txLog                  // the mempool on disk; nil without a data directory
 	relay   *groupCommit[*chain.Tx] // client submissions' relays, published together and flushed; set by Start
 
 	isolation isolation   // the fork lab's cut (isolation.go)
