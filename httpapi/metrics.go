@@ -33,6 +33,7 @@ type nodeCollector struct {
 	bits, targetBlock, toRetarget, hashLimit                                           *prometheus.Desc
 	txAccepted, txRejected, blocksRejected, natsDropped                                *prometheus.Desc
 	relayUnacked, poolRestored, restoreDrops                                           *prometheus.Desc
+	relayFlushes, logSyncs, logRecords                                                 *prometheus.Desc
 	invRounds, invInSync, invUnchanged, invFailures, invBytes, invServed               *prometheus.Desc
 }
 
@@ -70,6 +71,9 @@ func newNodeCollector(a *api) *nodeCollector {
 		blocksRejected: d("blocks_rejected_total", "Blocks rejected, by reason.", "reason"),
 		natsDropped:    d("nats_dropped_total", "Inbound NATS messages dropped, by reason.", "reason"),
 		relayUnacked:   d("relay_unacknowledged_total", "Client transactions whose relay the NATS server did not acknowledge in time."),
+		relayFlushes:   d("relay_flushes_total", "NATS flushes acknowledging client transactions' relays: one per group commit, however many it held."),
+		logSyncs:       d("mempool_log_syncs_total", "fdatasyncs of mempool.log: one per group commit."),
+		logRecords:     d("mempool_log_records_total", "Transactions made durable in mempool.log (÷ syncs: transactions per sync)."),
 		poolRestored:   d("mempool_restored_total", "Pending transactions restored from the data directory at start."),
 		restoreDrops:   d("mempool_restore_dropped_total", "Stored pending transactions dropped at start, by reason.", "reason"),
 		invRounds:      d("inventory_rounds_total", "Mempool inventory exchanges with a peer."),
@@ -87,7 +91,7 @@ func (c *nodeCollector) Describe(ch chan<- *prometheus.Desc) {
 		c.blocksMined, c.blocksAccepted, c.hashes, c.syncPages, c.syncBlocks, c.syncBytes, c.syncFails,
 		c.reorgs, c.reorgDepth, c.feedDrops, c.bits, c.targetBlock, c.toRetarget, c.hashLimit,
 		c.txAccepted, c.txRejected, c.blocksRejected, c.natsDropped,
-		c.relayUnacked, c.poolRestored, c.restoreDrops,
+		c.relayUnacked, c.poolRestored, c.restoreDrops, c.relayFlushes, c.logSyncs, c.logRecords,
 		c.invRounds, c.invInSync, c.invUnchanged, c.invFailures, c.invBytes, c.invServed,
 	} {
 		ch <- d
@@ -149,6 +153,9 @@ func (c *nodeCollector) Collect(ch chan<- prometheus.Metric) {
 	byLabel(c.blocksRejected, s.BlocksRejected)
 	byLabel(c.natsDropped, s.NATSDrops)
 	counter(c.relayUnacked, s.RelayUnacked)
+	counter(c.relayFlushes, s.RelayFlushes)
+	counter(c.logSyncs, s.LogSyncs)
+	counter(c.logRecords, s.LogRecords)
 	counter(c.poolRestored, s.PoolRestored)
 	byLabel(c.restoreDrops, s.RestoreDrops)
 	counter(c.invRounds, s.InvRounds)

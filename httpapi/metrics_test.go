@@ -98,6 +98,7 @@ func TestMetrics(t *testing.T) {
 		}
 	}
 	grew("pycotr_txs_accepted_total", "source", "local")
+	grew("pycotr_relay_flushes_total") // the accepted one's relay (a node in memory: no log syncs)
 	grew("pycotr_blocks_mined_total")
 	grew("pycotr_height")
 	grew("pycotr_total_work")

@@ -214,7 +214,11 @@ func (n *Node) Start(ctx context.Context) error {
 		if err := bus.PublishTxs(txs); err != nil {
 			return err
 		}
-		return bus.Flush(relayTimeout)
+		if err := bus.Flush(relayTimeout); err != nil {
+			return err
+		}
+		n.stats.relayFlushes.Add(1)
+		return nil
 	})
 	n.sync = newSyncer(n.chain, bus, &n.stats, n.log, n.cfg.SyncPageBytes, n.cfg.SyncPageTimeout, n.acceptRequestedBlock)
 	if err := bus.Subscribe(events.Handlers{Tx: n.onTx, Block: n.onBlock, Presence: n.onPresence,

@@ -129,7 +129,7 @@ func (n *Node) restorePool(dir string) error {
 		total += c
 	}
 	count := func() int { c, _ := n.chain.MempoolStats(); return c }
-	if n.txlog, err = openTxLog(dir, n.chain.Pending, count, n.log); err != nil {
+	if n.txlog, err = openTxLog(dir, n.chain.Pending, count, &n.stats, n.log); err != nil {
 		return err
 	}
 	n.log.Info("mempool restored", "pending", n.stats.poolRestored.Load(), "dropped", total, "reasons", dropped, "torn_tail", torn)

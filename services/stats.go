@@ -21,6 +21,9 @@ type Stats struct {
 	FeedDrops       uint64 // live-view subscribers dropped for falling behind
 
 	RelayUnacked uint64 // client transactions whose relay NATS did not acknowledge in time
+	RelayFlushes uint64 // NATS flushes acknowledging client relays: one per group commit, however many it held
+	LogSyncs     uint64 // fdatasyncs of mempool.log: one per group commit
+	LogRecords   uint64 // transactions they made durable
 	PoolRestored uint64 // pending transactions restored from the data directory at start
 
 	// Inventory exchange (inventory.go).
@@ -51,6 +54,9 @@ type counters struct {
 	syncFailures    atomic.Uint64
 	feedDrops       atomic.Uint64
 	relayUnacked    atomic.Uint64
+	relayFlushes    atomic.Uint64
+	logSyncs        atomic.Uint64
+	logRecords      atomic.Uint64
 	poolRestored    atomic.Uint64
 	invRounds       atomic.Uint64
 	invInSync       atomic.Uint64
@@ -98,6 +104,7 @@ func (c *counters) snapshot() Stats {
 		SyncPages: c.syncPages.Load(), SyncBlocks: c.syncBlocks.Load(), SyncBytes: c.syncBytes.Load(),
 		SyncRedundant: c.syncRedundant.Load(), SyncFailures: c.syncFailures.Load(), FeedDrops: c.feedDrops.Load(),
 		RelayUnacked: c.relayUnacked.Load(), PoolRestored: c.poolRestored.Load(),
+		RelayFlushes: c.relayFlushes.Load(), LogSyncs: c.logSyncs.Load(), LogRecords: c.logRecords.Load(),
 		InvRounds: c.invRounds.Load(), InvInSync: c.invInSync.Load(), InvUnchanged: c.invUnchanged.Load(),
 		InvFailures: c.invFailures.Load(), InvBytes: c.invBytes.Load(), InvServed: c.invServed.Load(),
 	}

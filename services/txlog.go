@@ -45,6 +45,7 @@ type txLog struct {
 	records int               // in the file
 	pool    func() []chain.Tx // the pending transactions now
 	count   func() int        // how many
+	stats   *counters         // syncs and records; nil in tests
 	log     *slog.Logger
 	// commit takes records already encoded by their submitters (add), on
 	// their own goroutines: the group commit itself, which every waiter of
@@ -131,8 +132,8 @@ func appendRecord(buf []byte, tx *chain.Tx) ([]byte, error) {
 
 // openTxLog rewrites the log with the pool's transactions and opens it for
 // appending; pool is read again at each later rewrite.
-func openTxLog(dir string, pool func() []chain.Tx, count func() int, log *slog.Logger) (*txLog, error) {
-	l := &txLog{dir: dir, pool: pool, count: count, log: log}
+func openTxLog(dir string, pool func() []chain.Tx, count func() int, stats *counters, log *slog.Logger) (*txLog, error) {
+	l := &txLog{dir: dir, pool: pool, count: count, stats: stats, log: log}
 	if err := l.rewrite(); err != nil {
 		return nil, err
 	}
@@ -207,6 +208,10 @@ func (l *txLog) append(records [][]byte) error {
 	}
 	l.end += int64(len(buf))
 	l.records += len(records)
+	if l.stats != nil {
+		l.stats.logSyncs.Add(1)
+		l.stats.logRecords.Add(uint64(len(records)))
+	}
 	if l.grown == nil && l.size-l.end < txLogStep/2 {
 		l.growAhead()
 	}

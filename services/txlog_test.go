@@ -43,7 +43,7 @@ func writeAtLogEnd(t *testing.T, dir string, data []byte) {
 func TestTxLogTornTail(t *testing.T) {
 	dir := t.TempDir()
 	var pool []chain.Tx
-	l, err := openTxLog(dir, func() []chain.Tx { return pool }, func() int { return len(pool) }, slog.New(slog.DiscardHandler))
+	l, err := openTxLog(dir, func() []chain.Tx { return pool }, func() int { return len(pool) }, nil, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +76,7 @@ func TestTxLogTornTail(t *testing.T) {
 // record reads back.
 func TestTxLogGrowsAhead(t *testing.T) {
 	dir := t.TempDir()
-	l, err := openTxLog(dir, func() []chain.Tx { return nil }, func() int { return 0 }, slog.New(slog.DiscardHandler))
+	l, err := openTxLog(dir, func() []chain.Tx { return nil }, func() int { return 0 }, nil, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +117,7 @@ func TestTxLogGrowsAhead(t *testing.T) {
 func TestTxLogRewritesWhenLong(t *testing.T) {
 	dir := t.TempDir()
 	var pool []chain.Tx
-	l, err := openTxLog(dir, func() []chain.Tx { return pool }, func() int { return len(pool) }, slog.New(slog.DiscardHandler))
+	l, err := openTxLog(dir, func() []chain.Tx { return pool }, func() int { return len(pool) }, nil, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,6 +171,11 @@ func TestMempoolSurvivesRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	kept = append(kept, spend)
+	// Five submissions, each waited for: five records, one sync each (a
+	// lone caller never lingers for company).
+	if s := n.Stats(); s.LogRecords != 5 || s.LogSyncs != 5 {
+		t.Errorf("mempool.log: %d records in %d syncs, want 5 in 5", s.LogRecords, s.LogSyncs)
+	}
 	if err := n.Close(); err != nil {
 		t.Fatal(err)
 	}
