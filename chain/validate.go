@@ -200,14 +200,16 @@ func checkBlockBody(b *Block, p *Params) (leaves []Hash, size int, err error) {
 	if len(b.Txs) > p.MaxBlockTxs {
 		return nil, 0, ErrTooManyTxs
 	}
-	// One pass builds each transaction's signing bytes once: its size,
-	// then its hash.
+	// One pass builds each transaction's signing bytes once, in one
+	// buffer reused from transaction to transaction: its size, then its
+	// hash.
 	leaves = make([]Hash, len(b.Txs))
 	sizes := make([]int, len(b.Txs))
 	size = HeaderSize
+	var buf [hashBufSize]byte
 	for i := range b.Txs {
 		tx := &b.Txs[i]
-		msg := tx.SigningBytes()
+		msg := tx.appendSigningBytes(buf[:0])
 		sizes[i] = sizeOf(msg, tx.Signature)
 		if size += sizes[i]; size > p.MaxBlockBytes {
 			return nil, 0, ErrBlockTooLarge

@@ -3,7 +3,6 @@ package services
 import (
 	"context"
 	"math/big"
-	"math/rand/v2"
 	"sync"
 	"time"
 )
@@ -90,9 +89,7 @@ func (n *Node) consensusRound(ctx context.Context) {
 // catches up from those with more work than ours. A peer that does not
 // answer is left to expire from the table.
 func (n *Node) checkSample(ctx context.Context) {
-	peers := n.peers.List()
-	rand.Shuffle(len(peers), func(i, j int) { peers[i], peers[j] = peers[j], peers[i] })
-	peers = peers[:min(len(peers), consensusSample)]
+	peers := n.peers.Sample(consensusSample)
 	if len(peers) == 0 {
 		return
 	}
@@ -102,10 +99,10 @@ func (n *Node) checkSample(ctx context.Context) {
 	for _, p := range peers {
 		wg.Go(func() {
 			ictx, cancel := context.WithTimeout(ctx, infoTimeout)
-			s, err := n.bus.RequestInfo(ictx, p.NodeID)
+			s, err := n.bus.RequestInfo(ictx, p)
 			cancel()
 			if err != nil {
-				n.log.Debug("consensus check", "peer", p.NodeID, "err", err)
+				n.log.Debug("consensus check", "peer", p, "err", err)
 				return
 			}
 			w, ok := new(big.Int).SetString(s.Work, 10)

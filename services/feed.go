@@ -23,6 +23,10 @@ const (
 // kind are set.
 type Event struct {
 	Kind EventKind `json:"kind"`
+	// Time is when it happened on the node (set when the node emits it):
+	// for a block, when the node's chain connected it; a subscriber that
+	// reads the event later still knows when.
+	Time time.Time `json:"time,omitzero"`
 
 	Tx *chain.Tx `json:"tx,omitempty"`
 

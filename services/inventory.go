@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
-	"math/rand/v2"
 	"slices"
 	"time"
 
@@ -88,25 +87,19 @@ func (n *Node) inventoryLoop(ctx context.Context) {
 		if !n.natsConnected() {
 			continue
 		}
-		live := map[string]bool{}
-		peers := n.peers.List()
-		for _, p := range peers {
-			live[p.NodeID] = true
-		}
 		// A sample of the peers, not all of them: asking each of N − 1
 		// peers every round would cost a node O(N) requests a second and
 		// the network O(N²) (issue 19, docs/SCALING.md); pulling from
 		// inventorySample random peers a round still spreads a
 		// transaction to every pool in O(log N) rounds.
-		rand.Shuffle(len(peers), func(i, j int) { peers[i], peers[j] = peers[j], peers[i] })
-		for _, p := range peers[:min(len(peers), inventorySample)] {
+		for _, id := range n.peers.Sample(inventorySample) {
 			if ctx.Err() != nil {
 				return
 			}
-			n.exchange(ctx, inv, p.NodeID)
+			n.exchange(ctx, inv, id)
 		}
 		for id := range inv.peers {
-			if !live[id] {
+			if !n.peers.Known(id) {
 				delete(inv.peers, id)
 			}
 		}

@@ -332,6 +332,9 @@ func (n *Node) Stats() Stats { return n.stats.snapshot() }
 func (n *Node) Subscribe(buf int) (<-chan Event, func()) { return n.feed.subscribe(buf) }
 
 func (n *Node) emit(e Event) {
+	if e.Time.IsZero() {
+		e.Time = time.Now()
+	}
 	if d := n.feed.publish(e); d > 0 {
 		n.stats.feedDrops.Add(uint64(d))
 	}

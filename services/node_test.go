@@ -107,3 +107,33 @@ func TestSubmitTxsRelaysEveryAcceptedOne(t *testing.T) {
 		t.Errorf("node 1 accepted %d locally, want 40", got)
 	}
 }
+
+// TestEventsCarryTheirTime: an event says when it happened on the node
+// (its chain connected the block), not when a subscriber read it: a
+// subscriber that reads late (the scale bench's watchers, a slow SSE
+// client) still gets the node's moment.
+func TestEventsCarryTheirTime(t *testing.T) {
+	testkit.CheckGoroutines(t)
+	srv := startServer(t, events.ServerConfig{})
+	cfg := testNodeConfig(t, 0, testGenesis(t, 8))
+	cfg.Embedded = srv
+	n := startNode(t, cfg)
+	ch, unsub := n.Subscribe(64)
+	defer unsub()
+	before := time.Now()
+	n.Miner().Start()
+	var e Event
+	testkit.Eventually(t, 10*time.Second, "the node mines a block", func() bool {
+		select {
+		case e = <-ch:
+			return e.Kind == EventBlock
+		default:
+			return false
+		}
+	})
+	n.Miner().Stop()
+	read := time.Now()
+	if e.Time.IsZero() || e.Time.Before(before) || e.Time.After(read) {
+		t.Fatalf("block event time %v, want between the start of mining %v and its reading %v", e.Time, before, read)
+	}
+}

@@ -1,6 +1,7 @@
 package services
 
 import (
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
@@ -79,6 +80,35 @@ func (p *Peers) expire(now time.Time) []events.NodeState {
 		}
 	}
 	return gone
+}
+
+// Sample returns the ids of k live peers picked at random (all of them if
+// there are fewer), each equally likely: what the inventory round and the
+// consensus check ask. It copies k ids, not the table: a node samples every
+// second, and a copy of the whole table, sorted, cost it O(N) memory and
+// time a second (at N = 48 it was 4 % of the bench process's allocations).
+func (p *Peers) Sample(k int) []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]string, 0, min(k, len(p.m)))
+	i := 0
+	for id := range p.m { // reservoir sampling: uniform whatever the map's order
+		if len(out) < k {
+			out = append(out, id)
+		} else if j := rand.IntN(i + 1); j < k {
+			out[j] = id
+		}
+		i++
+	}
+	return out
+}
+
+// Known reports whether id is a live peer.
+func (p *Peers) Known(id string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_, ok := p.m[id]
+	return ok
 }
 
 // List returns the live peers as their last beat described them, sorted

@@ -2,6 +2,7 @@ package services
 
 import (
 	"encoding/json"
+	"fmt"
 	"github.com/pycotr/pycotr/internal/testkit"
 	"slices"
 	"testing"
@@ -219,5 +220,49 @@ func TestPeersExpireByTheirOwnInterval(t *testing.T) {
 	}
 	if gone := ids(p.expire(t0.Add(37 * time.Second))); !slices.Equal(gone, []string{"slow"}) {
 		t.Fatalf("expired at 37 s: %v, want slow", gone)
+	}
+}
+
+// TestPeersSample: the inventory round and the consensus check ask k
+// random live peers, sampled from the table without copying it: k
+// distinct live ids (all of them when fewer), any of them possible, never
+// an expired one.
+func TestPeersSample(t *testing.T) {
+	p := newPeers("", 3*time.Second)
+	t0 := time.Now()
+	for i := range 10 {
+		p.seen(NodeState{NodeID: fmt.Sprintf("peer-%d", i), IntervalMillis: 1000}, t0)
+	}
+	p.seen(NodeState{NodeID: "slow", IntervalMillis: 60_000}, t0)
+	check := func(k, want int) []string {
+		t.Helper()
+		got := p.Sample(k)
+		if len(got) != want {
+			t.Fatalf("Sample(%d) = %v, want %d ids", k, got, want)
+		}
+		seen := map[string]bool{}
+		for _, id := range got {
+			if seen[id] || !p.Known(id) {
+				t.Fatalf("Sample(%d) = %v: a repeated or unknown id", k, got)
+			}
+			seen[id] = true
+		}
+		return got
+	}
+	check(0, 0)
+	check(2, 2)
+	check(20, 11)
+	// Each of 11 peers is picked by some sample of one in 2 000 (a miss
+	// has probability (10/11)^2000, about 1e-83).
+	picked := map[string]bool{}
+	for range 2000 {
+		picked[check(1, 1)[0]] = true
+	}
+	if len(picked) != 11 {
+		t.Fatalf("samples of one picked %d of the 11 peers", len(picked))
+	}
+	p.expire(t0.Add(4 * time.Second)) // the ten fast ones expire, slow stays
+	if got := check(2, 1); got[0] != "slow" || p.Known("peer-0") {
+		t.Fatalf("after expiry: Sample(2) = %v, Known(peer-0) = %v", got, p.Known("peer-0"))
 	}
 }
