@@ -30,17 +30,23 @@ var (
 // relay (the shared flush).
 const relayTimeout = 2 * time.Second
 
-// The group commits of intake: pending transactions to disk (an fdatasync
-// costs about 0.2 ms here), and relays to the NATS server (published
-// together, then a flush: a round trip to the server). Under load a small
-// disk batch lingers about one disk commit for more (groupCommit); 16
-// transactions a batch already make the commit's cost a few percent of
-// theirs. A queue's buffer is allocated whole and scanned by every GC
+// The group commits of intake: pending transactions to disk, and relays
+// to the NATS server (published together, then a flush: a round trip to
+// the server). An fdatasync costs this machine about 0.14 ms of CPU (0.1
+// in the process, the rest in the kernel's threads) and 0.2–0.8 ms of
+// wall time, so at saturation a batch of whatever arrived during the
+// last sync (3 to 6 transactions in `pycotr bench`) paid 25–45 µs a
+// transaction, and the idle time around each sync cost more. Under load
+// a small disk batch therefore lingers (groupCommit) up to 2 ms for up to
+// 64: 20–27 transactions a sync in the bench, its data-directory intake
+// ratio from 0.65–0.74 to 0.78–0.87 (BENCHMARKS.md); 5 ms and 128 gained
+// nothing more and slowed a lightly loaded node. A lone caller never
+// waits. A queue's buffer is allocated whole and scanned by every GC
 // cycle (16 B a slot for the relays: 1 MiB at 65 536, which 48 nodes in
-// one process made 48 MiB), so it holds 4 096; beyond that, callers wait
-// (back-pressure), none is dropped.
+// one process made 48 MiB), so the relays' holds 4 096; beyond that,
+// callers wait (back-pressure), none is dropped.
 var (
-	txlogCommit = groupOptions{queue: 8192, maxBatch: 4096, linger: 300 * time.Microsecond, lingerMin: 16}
+	txlogCommit = groupOptions{queue: 8192, maxBatch: 4096, linger: 2 * time.Millisecond, lingerMin: 64}
 	relayCommit = groupOptions{queue: 4096, maxBatch: 4096}
 )
 
