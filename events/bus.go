@@ -257,7 +257,10 @@ func (b *Bus) PublishTx(tx *chain.Tx) error {
 // lone one as PublishTx does, several in as few TxBatchMessages as their
 // bounds allow (MaxTxBatch transactions, MaxTxBatchMessage bytes).
 func (b *Bus) PublishTxs(txs []*chain.Tx) error {
-	if len(txs) == 1 {
+	switch len(txs) {
+	case 0:
+		return nil
+	case 1:
 		return b.PublishTx(txs[0])
 	}
 	var errs []error
