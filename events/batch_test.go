@@ -20,11 +20,7 @@ func TestPublishTxsBatches(t *testing.T) {
 	send := testBus(t, s, "send")
 
 	// Count what crosses the wire, per subject, with a raw subscriber.
-	raw, err := nats.Connect(s.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
+	raw := rawConn(t, s)
 	msgs := make(chan *nats.Msg, 64)
 	for _, subject := range []string{"pycotr.tx", "pycotr.txs"} {
 		if _, err := raw.ChanSubscribe(subject, msgs); err != nil {
@@ -136,20 +132,8 @@ func TestTxBatchBoundsDropped(t *testing.T) {
 	if err := recv.Subscribe(Handlers{Tx: func(from string, tx *chain.Tx) { got <- tx.ID }}); err != nil {
 		t.Fatal(err)
 	}
-	raw, err := nats.Connect(s.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	h := nats.Header{}
-	h.Set(HeaderVersion, ProtocolVersion)
-	h.Set(HeaderNode, "x")
-	pub := func(data string) {
-		t.Helper()
-		if err := raw.PublishMsg(&nats.Msg{Subject: "pycotr.txs", Header: h, Data: []byte(data)}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	publish, h := rawPublisher(t, s), headers(HeaderVersion, ProtocolVersion, HeaderNode, "x")
+	pub := func(data string) { t.Helper(); publish("pycotr.txs", h, data) }
 	tx := `{"type":"transfer","id":"t","from":"ab","to":"cd","amount":1,"fee":0,"signature":"00"}`
 	pub(`{"txs":[` + strings.TrimSuffix(strings.Repeat(tx+",", MaxTxBatch+1), ",") + `]}`) // one too many
 	pub(`{"txs":[` + tx + `]` + strings.Repeat(" ", MaxTxBatchMessage) + `}`)              // too large

@@ -51,6 +51,38 @@ func testBusDrops(t *testing.T, s *Server, id string, drops *dropLog) *Bus {
 
 func testBus(t *testing.T, s *Server, id string) *Bus { return testBusDrops(t, s, id, nil) }
 
+// rawConn is a plain NATS connection to s, as a hostile or curious client
+// has; it closes with the test.
+func rawConn(t *testing.T, s *Server) *nats.Conn {
+	t.Helper()
+	nc, err := nats.Connect(s.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	return nc
+}
+
+// rawPublisher publishes what it is given, as it is, on a raw connection.
+func rawPublisher(t *testing.T, s *Server) func(subject string, h nats.Header, data string) {
+	nc := rawConn(t, s)
+	return func(subject string, h nats.Header, data string) {
+		t.Helper()
+		if err := nc.PublishMsg(&nats.Msg{Subject: subject, Header: h, Data: []byte(data)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// headers builds NATS headers from key, value pairs.
+func headers(kv ...string) nats.Header {
+	h := nats.Header{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		h.Set(kv[i], kv[i+1])
+	}
+	return h
+}
+
 // testIdentity is a new node identity.
 func testIdentity(t testing.TB) *Identity {
 	t.Helper()
@@ -120,24 +152,7 @@ func TestBusBroadcastsAndHeaders(t *testing.T) {
 		t.Fatal("tx not delivered")
 	}
 
-	raw, err := nats.Connect(s.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	pub := func(subject string, h nats.Header, data string) {
-		t.Helper()
-		if err := raw.PublishMsg(&nats.Msg{Subject: subject, Header: h, Data: []byte(data)}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	hdr := func(kv ...string) nats.Header {
-		h := nats.Header{}
-		for i := 0; i+1 < len(kv); i += 2 {
-			h.Set(kv[i], kv[i+1])
-		}
-		return h
-	}
+	pub, hdr := rawPublisher(t, s), headers
 	good := `{"tx":{"type":"transfer","id":"t2","to":"","amount":0,"fee":0}}`
 	pub("pycotr.tx", nil, good)                                                       // no headers
 	pub("pycotr.tx", hdr(HeaderVersion, ProtocolVersion), good)                       // no node

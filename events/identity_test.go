@@ -88,11 +88,7 @@ func TestGatherKeepsOneSignedReplyPerNode(t *testing.T) {
 	var drops dropLog
 	cli := testBusDrops(t, s, "cli", &drops)
 
-	raw, err := nats.Connect(s.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
+	raw := rawConn(t, s)
 	fake := testIdentity(t)
 	reply := func(m *nats.Msg, id *Identity, s NodeState, sign bool) {
 		data, _ := Encode(s)
@@ -172,11 +168,7 @@ func TestSpoofedPresenceIsDropped(t *testing.T) {
 		t.Fatal(err)
 	}
 	honest, hid := testNodeBus(t, s, nil)
-	raw, err := nats.Connect(s.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
+	raw := rawConn(t, s)
 	thief := testIdentity(t)
 	spoof := NodeState{NodeID: hid, URL: "http://thief.invalid"}
 	data, _ := Encode(spoof)

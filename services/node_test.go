@@ -49,10 +49,7 @@ func TestTxReachesAllMempoolsAndBlocksAllTips(t *testing.T) {
 
 func TestLoneNodeBecomesReady(t *testing.T) {
 	testkit.CheckGoroutines(t)
-	srv := startServer(t, events.ServerConfig{})
-	cfg := testNodeConfig(t, 0, testGenesis(t, 8))
-	cfg.Embedded = srv
-	n := startNode(t, cfg)
+	n := startNodeAt(t, startServer(t, events.ServerConfig{}), testGenesis(t, 8), 0, nil)
 	testkit.Eventually(t, 5*time.Second, "a node alone on NATS is ready", func() bool { ok, _ := n.Ready(); return ok })
 }
 
@@ -114,10 +111,7 @@ func TestSubmitTxsRelaysEveryAcceptedOne(t *testing.T) {
 // client) still gets the node's moment.
 func TestEventsCarryTheirTime(t *testing.T) {
 	testkit.CheckGoroutines(t)
-	srv := startServer(t, events.ServerConfig{})
-	cfg := testNodeConfig(t, 0, testGenesis(t, 8))
-	cfg.Embedded = srv
-	n := startNode(t, cfg)
+	n := startNodeAt(t, startServer(t, events.ServerConfig{}), testGenesis(t, 8), 0, nil)
 	ch, unsub := n.Subscribe(64)
 	defer unsub()
 	before := time.Now()
