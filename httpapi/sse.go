@@ -18,7 +18,8 @@ const subscriberBuffer = 64
 const streamRetry = 3 * time.Second
 
 // events is GET /api/v1/events: the node's events as server-sent events,
-// one per event, named by kind (tx, block, reorg, peer-up, peer-down),
+// one per event, named by kind (tx, block, side-block, reorg, peer-up,
+// peer-down, isolated, healed),
 // with the event's JSON as data and a comment as heartbeat.
 //
 // A stream never slows the node: the node drops a subscriber that falls

@@ -2,6 +2,7 @@ package services
 
 import (
 	"errors"
+	"slices"
 
 	"github.com/pycotr/pycotr/chain"
 )
@@ -108,6 +109,7 @@ func (n *Node) afterProcess(source string, out chain.Outcome, err error) {
 	if source != n.ID() {
 		n.stats.blocksAccepted.Add(1)
 	}
+	n.emitSideBlocks(source, out)
 	if len(out.Connected) == 0 {
 		return
 	}
@@ -139,5 +141,19 @@ func (n *Node) afterProcess(source string, out chain.Outcome, err error) {
 	for _, b := range out.Connected {
 		n.emit(Event{Kind: EventBlock, Hash: b.Hash().String(), Height: b.Header.Height,
 			Miner: string(b.Miner()), Source: source, Status: status, Txs: len(b.Txs)})
+	}
+}
+
+// emitSideBlocks reports the blocks the chain stored but did not connect:
+// valid, held beside the best chain (a tie first seen elsewhere, or a
+// branch behind on work). A learner sees a fork form, and the scale bench
+// times a block's arrival at a node that keeps its rival as the tip.
+func (n *Node) emitSideBlocks(source string, out chain.Outcome) {
+	for _, b := range out.Stored {
+		if slices.Contains(out.Connected, b) {
+			continue
+		}
+		n.emit(Event{Kind: EventSideBlock, Hash: b.Hash().String(), Height: b.Header.Height,
+			Miner: string(b.Miner()), Source: source, Status: chain.StatusSideBranch.String(), Txs: len(b.Txs)})
 	}
 }

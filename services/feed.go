@@ -17,6 +17,12 @@ const (
 	EventReorg    EventKind = "reorg"     // the best chain switched branches
 	EventPeerUp   EventKind = "peer-up"   // a peer appeared
 	EventPeerDown EventKind = "peer-down" // a peer missed three beats or left
+
+	// EventSideBlock: a valid block was stored beside the best chain, its
+	// branch having no more work than the tip (on a tie, the block seen
+	// first stays the tip: DESIGN §3). It joins the chain if its branch
+	// later gains the most work (then a block event follows).
+	EventSideBlock EventKind = "side-block"
 )
 
 // Event is one thing a node reports to live views. Only the fields of its
@@ -24,7 +30,8 @@ const (
 type Event struct {
 	Kind EventKind `json:"kind"`
 	// Time is when it happened on the node (set when the node emits it):
-	// for a block, when the node's chain connected it; a subscriber that
+	// for a block, when the node's chain connected it (or, for a
+	// side-block, stored it); a subscriber that
 	// reads the event later still knows when.
 	Time time.Time `json:"time,omitzero"`
 
@@ -34,7 +41,7 @@ type Event struct {
 	Height uint64 `json:"height,omitempty"`
 	Miner  string `json:"miner,omitempty"`  // reward address
 	Source string `json:"source,omitempty"` // node id it came from; own id if mined here
-	Status string `json:"status,omitempty"` // extended | reorganized
+	Status string `json:"status,omitempty"` // extended | reorganized | side-branch
 	Txs    int    `json:"txs,omitempty"`
 
 	Depth    int      `json:"depth,omitempty"`

@@ -131,3 +131,45 @@ func TestEventsCarryTheirTime(t *testing.T) {
 		t.Fatalf("block event time %v, want between the start of mining %v and its reading %v", e.Time, before, read)
 	}
 }
+
+// A block that ties the tip is stored beside it and reported as a
+// side-block (the first seen stays the tip); when its branch later gains
+// the most work, block events follow for it and its child.
+func TestSideBlockEvent(t *testing.T) {
+	testkit.CheckGoroutines(t)
+	g := testGenesis(t, 8)
+	n := startNodeAt(t, startServer(t, events.ServerConfig{}), g, 0, nil)
+	ch, unsub := n.Subscribe(64)
+	defer unsub()
+	tip, _ := n.Chain().BlockAt(n.Chain().Height())
+	p := g.Params
+	a := chaintest.NextBlock(t, p, tip, chaintest.Addr(1))
+	b := chaintest.NextBlock(t, p, tip, chaintest.Addr(2))
+	c := chaintest.NextBlock(t, p, b, chaintest.Addr(2))
+	next := func(what string) Event {
+		t.Helper()
+		return waitEvent(t, ch, 5*time.Second, what, func(e Event) bool {
+			return e.Kind == EventBlock || e.Kind == EventSideBlock
+		})
+	}
+
+	n.acceptBlock("peer", a)
+	if e := next("A's event"); e.Kind != EventBlock || e.Hash != a.Hash().String() {
+		t.Fatalf("first block: %s %s, want block %s", e.Kind, e.Hash, a.Hash())
+	}
+	n.acceptBlock("peer", b)
+	e := next("B's event")
+	if e.Kind != EventSideBlock || e.Hash != b.Hash().String() || e.Height != b.Header.Height ||
+		e.Status != "side-branch" || e.Source != "peer" || e.Time.IsZero() {
+		t.Fatalf("tying block: %+v, want a side-block event for %s at height %d from peer", e, b.Hash(), b.Header.Height)
+	}
+	if n.Chain().Tip().Hash != a.Hash() {
+		t.Fatal("the tie moved the tip: the first seen must stay")
+	}
+	n.acceptBlock("peer", c)
+	for _, want := range []*chain.Block{b, c} {
+		if e := next("the reorganisation's events"); e.Kind != EventBlock || e.Hash != want.Hash().String() || e.Status != "reorganized" {
+			t.Fatalf("after B's child: %s %s %s, want block %s reorganized", e.Kind, e.Hash, e.Status, want.Hash())
+		}
+	}
+}

@@ -19,6 +19,12 @@ func TestBenchClient(t *testing.T) {
 	var conns, reqs atomic.Int64
 	arrived, release := make(chan struct{}), make(chan struct{})
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/chunked" { // flushed before the end: sent chunked
+			w.Write([]byte("first,"))
+			w.(http.Flusher).Flush()
+			w.Write([]byte("second"))
+			return
+		}
 		if r.URL.Path == "/slow" {
 			close(arrived)
 			<-release
@@ -57,9 +63,14 @@ func TestBenchClient(t *testing.T) {
 	if err != nil || status != http.StatusBadRequest || string(body) != "refused\n" {
 		t.Fatalf("refused request: %d %q %v", status, body, err)
 	}
-	// Every third answer closed its connection: 10 requests, 4 connections.
+	// A chunked answer is read whole, and the connection stays open.
+	status, body, err = c.do(ctx, http.MethodGet, srv.URL+"/chunked", nil)
+	if err != nil || status != http.StatusOK || string(body) != "first,second" {
+		t.Fatalf("chunked answer: %d %q %v", status, body, err)
+	}
+	// Every third answer closed its connection: 11 requests, 4 connections.
 	if n := conns.Load(); n != 4 {
-		t.Fatalf("%d connections for 10 requests, want 4 (reused, and redialled after each close)", n)
+		t.Fatalf("%d connections for 11 requests, want 4 (reused, and redialled after each close)", n)
 	}
 
 	// A cancelled context ends a request the server has not answered.

@@ -11,7 +11,8 @@ import (
 
 // TestBenchScaleQuick runs the scale phase at its quick sizes (3 and 6
 // nodes, seconds each) and checks that every figure is there and sane:
-// counts and times positive, p50 ≤ p99, the fork rate a share. It asserts
+// counts and times positive, p50 ≤ p99, adoption no sooner than
+// propagation, the fork rate a share. It asserts
 // nothing about speed or the targets: the full phase measures those.
 func TestBenchScaleQuick(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -37,12 +38,17 @@ func TestBenchScaleQuick(t *testing.T) {
 	positive := []string{"per_node_msgs_ratio", "per_node_bytes_ratio", "per_node_cpu_ratio"}
 	for _, n := range scaleQuick.nodes {
 		for _, f := range []string{"msgs_per_node_block", "bytes_per_node_block", "cpu_per_node_block",
-			"propagation_p50", "propagation_p99", "propagation_p99_uncontested"} {
+			"propagation_p50", "propagation_p99", "adoption_p50", "adoption_p99"} {
 			positive = append(positive, fmt.Sprintf("%s_n%d", f, n))
 		}
 		p50, p99 := got[fmt.Sprintf("propagation_p50_n%d", n)], got[fmt.Sprintf("propagation_p99_n%d", n)]
 		if p50 > p99 {
 			t.Errorf("n=%d: propagation p50 %v > p99 %v", n, p50, p99)
+		}
+		// A block is on a node's chain no sooner than at the node.
+		a50, a99 := got[fmt.Sprintf("adoption_p50_n%d", n)], got[fmt.Sprintf("adoption_p99_n%d", n)]
+		if a50 < p50 || a99 < p99 {
+			t.Errorf("n=%d: adoption p50/p99 %v/%v below propagation %v/%v", n, a50, a99, p50, p99)
 		}
 		bounds := map[string][2]float64{fmt.Sprintf("fork_rate_n%d", n): {0, 1}, fmt.Sprintf("convergence_n%d", n): {0, 60}}
 		for name, b := range bounds {
@@ -56,8 +62,8 @@ func TestBenchScaleQuick(t *testing.T) {
 			t.Errorf("figure %s = %v (present %v), want positive", k, v, ok)
 		}
 	}
-	if len(got) != 8*len(scaleQuick.nodes)+3 {
-		t.Errorf("%d figures, want %d: %v", len(got), 8*len(scaleQuick.nodes)+3, got)
+	if len(got) != 9*len(scaleQuick.nodes)+3 {
+		t.Errorf("%d figures, want %d: %v", len(got), 9*len(scaleQuick.nodes)+3, got)
 	}
 	if _, ok := report.Phases["scale"]; !ok {
 		t.Error("the phase's time is not recorded")

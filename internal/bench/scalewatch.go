@@ -11,16 +11,19 @@ import (
 )
 
 // blockWatch records, from every node's event feed, when each block
-// became part of that node's chain (the event's own time, set by the node
-// as its chain connected the block: not when the watcher got round to
-// reading it, which on a busy host can be tens of milliseconds later),
-// and which node mined which block.
+// reached that node (its first block or side-block event: the node
+// checked and stored it, whether or not it became the tip there) and when
+// it joined that node's chain (its first block event), and which node
+// mined which block. The times are the events' own, set by the node as it
+// stored or connected the block: not when the watcher got round to
+// reading it, which on a busy host can be tens of milliseconds later.
 type blockWatch struct {
-	mu     sync.Mutex
-	seen   []map[string]time.Time // per node: block hash → first block event
-	mined  []minedBlock
-	unsubs []func()
-	wg     sync.WaitGroup
+	mu      sync.Mutex
+	arrived []map[string]time.Time // per node: block hash → first block or side-block event
+	adopted []map[string]time.Time // per node: block hash → first block event
+	mined   []minedBlock
+	unsubs  []func()
+	wg      sync.WaitGroup
 }
 
 type minedBlock struct {
@@ -34,9 +37,9 @@ type minedBlock struct {
 const watchBuffer = 512
 
 func watchBlocks(nodes []*services.Node) *blockWatch {
-	w := &blockWatch{seen: make([]map[string]time.Time, len(nodes))}
+	w := &blockWatch{arrived: make([]map[string]time.Time, len(nodes)), adopted: make([]map[string]time.Time, len(nodes))}
 	for i, n := range nodes {
-		w.seen[i] = map[string]time.Time{}
+		w.arrived[i], w.adopted[i] = map[string]time.Time{}, map[string]time.Time{}
 		// A small buffer: the times come with the events, so a watcher
 		// that lags costs the measurement nothing unless it falls
 		// watchBuffer events behind (then its node reads as unreached).
@@ -47,16 +50,18 @@ func watchBlocks(nodes []*services.Node) *blockWatch {
 		w.unsubs = append(w.unsubs, unsub)
 		w.wg.Go(func() {
 			for e := range ch {
-				if e.Kind != services.EventBlock {
+				if e.Kind != services.EventBlock && e.Kind != services.EventSideBlock {
 					continue
 				}
-				now := e.Time
 				w.mu.Lock()
-				if _, ok := w.seen[i][e.Hash]; !ok {
-					w.seen[i][e.Hash] = now
+				if _, ok := w.arrived[i][e.Hash]; !ok {
+					w.arrived[i][e.Hash] = e.Time
 				}
-				if e.Source == n.ID() {
-					w.mined = append(w.mined, minedBlock{hash: e.Hash, height: e.Height, at: now})
+				if _, ok := w.adopted[i][e.Hash]; !ok && e.Kind == services.EventBlock {
+					w.adopted[i][e.Hash] = e.Time
+				}
+				if e.Kind == services.EventBlock && e.Source == n.ID() {
+					w.mined = append(w.mined, minedBlock{hash: e.Hash, height: e.Height, at: e.Time})
 				}
 				w.mu.Unlock()
 			}
@@ -72,51 +77,70 @@ func (w *blockWatch) stop() {
 	w.wg.Wait()
 }
 
+// blockDelays is what blocksBetween measured.
+type blockDelays struct {
+	// arrival: for each main-chain block, the time from its miner's event
+	// until the last node had it (stored, as its tip or beside it):
+	// propagation. Sorted.
+	arrival []time.Duration
+	// adoption: the same blocks, until the last node had each on its
+	// chain (sorted). A block that tied another at some node (the rival
+	// reached it first, and DESIGN §3 keeps the first seen) joins that
+	// node's chain only with the next block on it, about one block
+	// interval later: propagation plus the fork's resolution.
+	adoption  []time.Duration
+	contested int // main-chain blocks another mined block competed with at their height
+	unreached int // main-chain blocks some node's feed never reported on its chain
+	mined     int
+	stale     int
+}
+
 // blocksBetween looks at the blocks mined from t0 to t1: those on main's
-// chain give each one's delay until the last node had it (sorted), or
-// count as unreached if a node never reported it; the others are stale.
-// clean are the delays of the main-chain blocks that no other mined block
-// competed with at their height (sorted): a contested block reaches the
-// chain of a node that took its competitor first only with the next block,
-// so its delay is a fork's resolution, not a propagation.
-func (w *blockWatch) blocksBetween(t0, t1 time.Time, main *chain.Chain) (delays, clean []time.Duration, unreached, mined, stale int) {
+// chain give their delays, or count as unreached if a node never reported
+// one on its chain; the others are stale.
+func (w *blockWatch) blocksBetween(t0, t1 time.Time, main *chain.Chain) blockDelays {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	var d blockDelays
 	heights := map[uint64]int{} // blocks mined at each height, all of the run
 	for _, m := range w.mined {
 		heights[m.height]++
+	}
+	last := func(seen []map[string]time.Time, m minedBlock) (time.Duration, bool) {
+		var worst time.Duration
+		for _, node := range seen {
+			t, ok := node[m.hash]
+			if !ok {
+				return 0, false
+			}
+			worst = max(worst, t.Sub(m.at))
+		}
+		return worst, true
 	}
 	for _, m := range w.mined {
 		if m.at.Before(t0) || m.at.After(t1) {
 			continue
 		}
-		mined++
+		d.mined++
 		if blk, ok := main.BlockAt(m.height); !ok || blk.Hash().String() != m.hash {
-			stale++
+			d.stale++
 			continue
 		}
-		var worst time.Duration
-		all := true
-		for _, seen := range w.seen {
-			t, ok := seen[m.hash]
-			if !ok {
-				all = false
-				break
-			}
-			worst = max(worst, t.Sub(m.at))
-		}
-		if !all {
-			unreached++
+		adopted, ok := last(w.adopted, m)
+		if !ok {
+			d.unreached++
 			continue
 		}
-		delays = append(delays, worst)
-		if heights[m.height] == 1 {
-			clean = append(clean, worst)
+		arrived, _ := last(w.arrived, m) // every node that adopted it had it
+		d.arrival = append(d.arrival, arrived)
+		d.adoption = append(d.adoption, adopted)
+		if heights[m.height] > 1 {
+			d.contested++
 		}
 	}
-	slices.Sort(delays)
-	slices.Sort(clean)
-	return delays, clean, unreached, mined, stale
+	slices.Sort(d.arrival)
+	slices.Sort(d.adoption)
+	return d
 }
 
 // txLoad submits pre-signed transactions, one every `every`, to the nodes

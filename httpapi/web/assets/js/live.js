@@ -121,6 +121,9 @@ function logEvent(ev) {
     case 'block':
       text = [h('span', { class: 'tag' }, 'block'), ` #${fmtInt(ev.height)} by ${minerLabel(ev.miner)}`];
       break;
+    case 'side-block':
+      text = [h('span', { class: 'tag reorg' }, 'side block'), ` #${fmtInt(ev.height)} by ${minerLabel(ev.miner)}, kept beside the tip (it ties or trails it)`];
+      break;
     case 'reorg':
       text = [h('span', { class: 'tag reorg' }, 'reorg'), ` depth ${ev.depth}, ${(ev.returned || []).length} tx returned`];
       break;

@@ -240,7 +240,7 @@ export function connectEvents() {
   };
   es.onopen = () => setLive('live');
   es.onerror = () => setLive(es.readyState === EventSource.CLOSED ? 'down' : 'connecting');
-  for (const kind of ['tx', 'block', 'reorg', 'peer-up', 'peer-down', 'isolated', 'healed']) {
+  for (const kind of ['tx', 'block', 'side-block', 'reorg', 'peer-up', 'peer-down', 'isolated', 'healed']) {
     es.addEventListener(kind, (m) => {
       let ev;
       try {
