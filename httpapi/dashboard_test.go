@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/nats-io/nats.go"
 
 	"github.com/pycotr/pycotr/chain"
 	"github.com/pycotr/pycotr/chain/chaintest"
@@ -33,7 +34,8 @@ const chromiumPath = "/usr/bin/chromium"
 // against a real three-node cluster: the network view shows the nodes and
 // their growing heights; a wallet made in the browser buys 100 coins with
 // a test card and sends 40 to a second in-browser wallet; both balances
-// are then shown. It also checks that the browser's signing bytes and card
+// are then shown; a rival block published by a peer for node 1's tip shows
+// in the live event log as a side block. It also checks that the browser's signing bytes and card
 // fields are byte for byte chain's, and that a browser signature verifies
 // in Go. Any console error or uncaught exception fails the test.
 func TestDashboard(t *testing.T) {
@@ -41,7 +43,7 @@ func TestDashboard(t *testing.T) {
 		t.Fatalf("the dashboard test needs Chromium at %s (apt-get install -y chromium): %v", chromiumPath, err)
 	}
 	start := time.Now()
-	urls, nodes := startDashboardCluster(t)
+	urls, nodes, natsURL := startDashboardCluster(t)
 	artifacts := artifactDir(t)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 75*time.Second)
@@ -180,6 +182,7 @@ func TestDashboard(t *testing.T) {
 	// --- live chain, then the network view with everything drawn -------
 	b.do("live chain", chromedp.Navigate(urls[0]+"/#/live"))
 	waitFor[bool](b, "blocks in the live feed", `document.querySelectorAll('#live-blocks li[data-height]').length >= 3`, 10*time.Second)
+	showsSideBlock(t, b, nodes[0], natsURL)
 	b.screenshot(artifacts, "dashboard-live.png")
 	b.do("network view", chromedp.Navigate(urls[0]+"/#/network"))
 	waitFor[bool](b, "network view drawn", `document.querySelectorAll('#nodes .node').length === 3 && document.querySelectorAll('#chart-height path.series').length === 3`, 10*time.Second)
@@ -306,13 +309,12 @@ func balanceIs(addr, want string) string {
 // startDashboardCluster starts three nodes on an embedded NATS server,
 // each behind its own HTTP server, and returns their URLs. Listeners come
 // first so that each node knows its public URL.
-func startDashboardCluster(t *testing.T) ([]string, []*services.Node) {
+func startDashboardCluster(t *testing.T) (urls []string, nodes []*services.Node, natsURL string) {
 	t.Helper()
-	g := chaintest.Genesis(t, chaintest.Params(8))
+	g := chaintest.Genesis(t, dashboardParams)
 	var (
 		listeners []net.Listener
-		urls      []string
-		cfg       = services.ClusterConfig{NATS: events.ServerConfig{}}
+		cfg       = services.ClusterConfig{NATS: events.ServerConfig{Listen: "127.0.0.1:0"}}
 	)
 	for i := range 3 {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -348,7 +350,51 @@ func startDashboardCluster(t *testing.T) ([]string, []*services.Node) {
 		srv.Start()
 		t.Cleanup(srv.Close)
 	}
-	return urls, cl.Nodes
+	return urls, cl.Nodes, cl.Server.ClientURL()
+}
+
+// dashboardParams are the dashboard cluster's chain parameters.
+var dashboardParams = chaintest.Params(8)
+
+// showsSideBlock publishes, as a peer would, a rival to n's tip (same
+// parent, same height, another miner) and waits for the page's event log
+// to report it as a side block: n keeps the tip it saw first. The cluster
+// mines on, so a rival that arrives after n's tip has moved on has less
+// work and is ignored; then it tries again on the new tip.
+func showsSideBlock(t *testing.T, b *browser, n *services.Node, natsURL string) {
+	t.Helper()
+	nc, err := nats.Connect(natsURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	hdr := nats.Header{}
+	hdr.Set(events.HeaderVersion, events.ProtocolVersion)
+	hdr.Set(events.HeaderNode, "dashboard-test-peer")
+	for attempt := range 20 {
+		tip := n.Chain().Tip()
+		parent, ok := n.Chain().BlockAt(tip.Height - 1)
+		if !ok {
+			t.Fatalf("no block below the tip at %d", tip.Height)
+		}
+		rival := chaintest.NextBlock(t, dashboardParams, parent, chaintest.Addr(5))
+		data, err := events.Encode(events.BlockMessage{Block: *rival, Hash: rival.Hash()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := nc.PublishMsg(&nats.Msg{Subject: "pycotr.block", Header: hdr, Data: data}); err != nil {
+			t.Fatal(err)
+		}
+		logged := fmt.Sprintf(`[...document.querySelectorAll('#live-events li')].some(li => li.textContent.includes('side block #%d by'))`, tip.Height)
+		if _, err := chromedp.Run(b.ctx, chromedp.Poll[bool](logged,
+			chromedp.WithPollingTimeout(time.Second), chromedp.WithPollingInterval(20*time.Millisecond))); err == nil {
+			return
+		} else if b.ctx.Err() != nil {
+			t.Fatalf("waiting for the side block in the event log: %v", err)
+		}
+		t.Logf("attempt %d: the rival at height %d was not logged (the tip had moved on?)", attempt+1, tip.Height)
+	}
+	t.Fatal("no side block in the event log after 20 rivals")
 }
 
 // artifactDir is $PYCOTR_ARTIFACTS, or testdata-artifacts/ at the module

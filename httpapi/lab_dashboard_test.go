@@ -26,7 +26,7 @@ func TestDashboardForkLab(t *testing.T) {
 		t.Fatalf("the dashboard test needs Chromium at %s (apt-get install -y chromium): %v", chromiumPath, err)
 	}
 	start := time.Now()
-	urls, nodes := startDashboardCluster(t)
+	urls, nodes, _ := startDashboardCluster(t)
 	artifacts := artifactDir(t)
 	// node-3 mines slowly, so that its branch is the one with less work.
 	if err := nodes[2].Miner().SetPause(time.Second); err != nil {
