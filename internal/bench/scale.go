@@ -292,6 +292,9 @@ func (b *runner) scalePartition(ctx context.Context, sz scaleSizes, sn *scaleNet
 	}
 	r.convNote = fmt.Sprintf("%d of %d nodes cut off for %s; at the heal majority height %d, island %d; route up after %.0f ms; %d reorganisations",
 		len(island), len(sn.nodes), sz.partition, major.Height, isl.Height, ms(routed), reorgs(sn.nodes)-reorgs0)
+	if major.Work.Cmp(isl.Work) == 0 {
+		r.convNote += "; a tie of equal work at the heal: every node keeps the tip it saw first (DESIGN §3) until the next block breaks it"
+	}
 	return nil
 }
 
