@@ -29,7 +29,7 @@ type nodeCollector struct {
 
 	height, totalWork, mempoolTxs, mempoolBytes, hashRate, peers, mining, pause, ready *prometheus.Desc
 	blocksMined, blocksAccepted, hashes, syncPages, syncBlocks, syncBytes, syncFails   *prometheus.Desc
-	reorgs, reorgDepth, feedDrops                                                      *prometheus.Desc
+	reorgs, reorgDepth, sideBlocks, feedDrops                                          *prometheus.Desc
 	bits, targetBlock, toRetarget, hashLimit                                           *prometheus.Desc
 	txAccepted, txRejected, blocksRejected, natsDropped                                *prometheus.Desc
 	relayUnacked, poolRestored, restoreDrops                                           *prometheus.Desc
@@ -65,6 +65,7 @@ func newNodeCollector(a *api) *nodeCollector {
 		syncFails:      d("sync_failures_total", "Chain syncs that failed: timeout, no responder, garbage or invalid blocks."),
 		reorgs:         d("reorgs_total", "Switches of the best chain to another branch."),
 		reorgDepth:     d("reorg_depth_total", "Blocks disconnected by reorgs, summed."),
+		sideBlocks:     d("side_blocks_total", "Valid blocks stored beside the best chain: a rival first seen elsewhere at equal work, or a branch behind."),
 		feedDrops:      d("feed_dropped_subscribers_total", "Live-view subscribers dropped for falling behind."),
 		txAccepted:     d("txs_accepted_total", "Transactions accepted into the mempool, by source.", "source"),
 		txRejected:     d("txs_rejected_total", "Transactions rejected, by reason.", "reason"),
@@ -89,7 +90,7 @@ func (c *nodeCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		c.height, c.totalWork, c.mempoolTxs, c.mempoolBytes, c.hashRate, c.peers, c.mining, c.pause, c.ready,
 		c.blocksMined, c.blocksAccepted, c.hashes, c.syncPages, c.syncBlocks, c.syncBytes, c.syncFails,
-		c.reorgs, c.reorgDepth, c.feedDrops, c.bits, c.targetBlock, c.toRetarget, c.hashLimit,
+		c.reorgs, c.reorgDepth, c.sideBlocks, c.feedDrops, c.bits, c.targetBlock, c.toRetarget, c.hashLimit,
 		c.txAccepted, c.txRejected, c.blocksRejected, c.natsDropped,
 		c.relayUnacked, c.poolRestored, c.restoreDrops, c.relayFlushes, c.logSyncs, c.logRecords,
 		c.invRounds, c.invInSync, c.invUnchanged, c.invFailures, c.invBytes, c.invServed,
@@ -147,6 +148,7 @@ func (c *nodeCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(c.syncFails, s.SyncFailures)
 	counter(c.reorgs, s.Reorgs)
 	counter(c.reorgDepth, s.ReorgDepthTotal)
+	counter(c.sideBlocks, s.SideBlocks)
 	counter(c.feedDrops, s.FeedDrops)
 	byLabel(c.txAccepted, s.TxAccepted, "local", "relay", "inventory")
 	byLabel(c.txRejected, s.TxRejected)

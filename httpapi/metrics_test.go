@@ -61,7 +61,7 @@ func TestMetrics(t *testing.T) {
 	for _, name := range []string{
 		"pycotr_height", "pycotr_total_work", "pycotr_blocks_mined_total", "pycotr_mempool_txs", "pycotr_mempool_bytes",
 		"pycotr_txs_accepted_total", "pycotr_sync_pages_total", "pycotr_sync_bytes_total", "pycotr_reorgs_total",
-		"pycotr_reorg_depth_total", "pycotr_pow_hashes_per_second", "pycotr_pow_hashes_total", "pycotr_peers",
+		"pycotr_reorg_depth_total", "pycotr_side_blocks_total", "pycotr_pow_hashes_per_second", "pycotr_pow_hashes_total", "pycotr_peers",
 		"pycotr_difficulty_bits", "pycotr_target_block_seconds", "pycotr_blocks_to_retarget", "pycotr_pow_hash_rate_limit",
 		"go_goroutines", "process_cpu_seconds_total",
 	} {

@@ -153,6 +153,7 @@ func (n *Node) emitSideBlocks(source string, out chain.Outcome) {
 		if slices.Contains(out.Connected, b) {
 			continue
 		}
+		n.stats.sideBlocks.Add(1)
 		n.emit(Event{Kind: EventSideBlock, Hash: b.Hash().String(), Height: b.Header.Height,
 			Miner: string(b.Miner()), Source: source, Status: chain.StatusSideBranch.String(), Txs: len(b.Txs)})
 	}

@@ -166,6 +166,9 @@ func TestSideBlockEvent(t *testing.T) {
 	if n.Chain().Tip().Hash != a.Hash() {
 		t.Fatal("the tie moved the tip: the first seen must stay")
 	}
+	if got := n.Stats().SideBlocks; got != 1 {
+		t.Fatalf("Stats.SideBlocks = %d after one tying block, want 1", got)
+	}
 	n.acceptBlock("peer", c)
 	for _, want := range []*chain.Block{b, c} {
 		if e := next("the reorganisation's events"); e.Kind != EventBlock || e.Hash != want.Hash().String() || e.Status != "reorganized" {

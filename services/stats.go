@@ -13,6 +13,7 @@ type Stats struct {
 	BlocksAccepted  uint64 // from peers, connected or stored
 	Reorgs          uint64
 	ReorgDepthTotal uint64
+	SideBlocks      uint64 // valid blocks stored beside the best chain (a tie first seen elsewhere, or a branch behind)
 	SyncPages       uint64
 	SyncBlocks      uint64
 	SyncBytes       uint64
@@ -47,6 +48,7 @@ type counters struct {
 	blocksAccepted  atomic.Uint64
 	reorgs          atomic.Uint64
 	reorgDepthTotal atomic.Uint64
+	sideBlocks      atomic.Uint64
 	syncPages       atomic.Uint64
 	syncBlocks      atomic.Uint64
 	syncBytes       atomic.Uint64
@@ -100,7 +102,7 @@ func (c *counters) restoreDrop(reason string, n int) {
 func (c *counters) snapshot() Stats {
 	s := Stats{
 		BlocksMined: c.blocksMined.Load(), BlocksAccepted: c.blocksAccepted.Load(),
-		Reorgs: c.reorgs.Load(), ReorgDepthTotal: c.reorgDepthTotal.Load(),
+		Reorgs: c.reorgs.Load(), ReorgDepthTotal: c.reorgDepthTotal.Load(), SideBlocks: c.sideBlocks.Load(),
 		SyncPages: c.syncPages.Load(), SyncBlocks: c.syncBlocks.Load(), SyncBytes: c.syncBytes.Load(),
 		SyncRedundant: c.syncRedundant.Load(), SyncFailures: c.syncFailures.Load(), FeedDrops: c.feedDrops.Load(),
 		RelayUnacked: c.relayUnacked.Load(), PoolRestored: c.poolRestored.Load(),
