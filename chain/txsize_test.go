@@ -1,6 +1,8 @@
 package chain
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"math"
 	"testing"
 )
@@ -21,9 +23,36 @@ func TestSizeCountsSigningBytes(t *testing.T) {
 }
 
 func TestHasUpper(t *testing.T) {
-	for s, want := range map[string]bool{"": false, "00ff": false, "00fF": true, "A0": true, "zZ": true, "é": false} {
+	for s, want := range map[string]bool{"": false, "00ff": false, "00fF": true, "A0": true, "zZ": true, "é": false,
+		"@[`{": false, "@A": true, "Z[": true} {
 		if hasUpper(s) != want {
 			t.Errorf("hasUpper(%q) = %v", s, !want)
 		}
+	}
+	// Every byte value, against the definition.
+	for c := range 256 {
+		want := 'A' <= c && c <= 'Z'
+		if got := hasUpper(string([]byte{byte(c)})); got != want {
+			t.Errorf("hasUpper(%#x) = %v, want %v", c, got, want)
+		}
+	}
+}
+
+// BenchmarkHasUpper checks signatures of 512 random hex digits, as real
+// ones are: a pattern the branch predictor cannot learn (one repeated
+// string would be learned, and measure the best case).
+func BenchmarkHasUpper(b *testing.B) {
+	sigs := make([]string, 4096)
+	buf := make([]byte, 256)
+	for i := range sigs {
+		rand.Read(buf)
+		sigs[i] = hex.EncodeToString(buf)
+	}
+	i := 0
+	for b.Loop() {
+		if hasUpper(sigs[i%len(sigs)]) {
+			b.Fatal("a capital in lowercase hex")
+		}
+		i++
 	}
 }
